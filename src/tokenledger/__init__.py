@@ -1,0 +1,5 @@
+"""tokenledger: exact token counts and Decimal costs for LLM traffic."""
+
+from tokenledger.usage import Usage
+
+__all__ = ["Usage"]
