@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from tokenledger.usage import Usage
+from tokenledger.wire._fields import loads_exact
 
 JSON = dict[str, Any]
 
@@ -76,6 +77,21 @@ class WireAdapter(ABC):
 
     @abstractmethod
     def read_response(self, body: JSON) -> Reading: ...
+
+    def read_response_bytes(self, raw: bytes) -> Reading:
+        """Read a whole reply from its raw body; never raises on a bad body.
+
+        Prefer this to `read_response` when the bytes are at hand: a provider-reported
+        cost is then parsed from the JSON text as an exact Decimal, never via float.
+        """
+        try:
+            body = loads_exact(raw)
+        except ValueError as exc:
+            return Reading(error=f"reply body is not JSON: {exc}")
+
+        if not isinstance(body, dict):
+            return Reading(error=f"reply body is a JSON {type(body).__name__}, not an object")
+        return self.read_response(body)
 
     @abstractmethod
     def stream_meter(self, *, hide_usage_event: bool = False) -> StreamMeter: ...
