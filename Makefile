@@ -1,0 +1,46 @@
+# The task runner developers and CI share. `make help` lists the targets.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: help install serve demo test lint format typecheck bench check
+
+help:
+	@echo "install    make the virtualenv with tokenledger and its dev tools"
+	@echo "serve      run the gateway on 127.0.0.1:8787 with a SQLite ledger here"
+	@echo "demo       meter recorded requests through a real gateway (no keys needed)"
+	@echo "test       run the whole test suite"
+	@echo "lint       ruff check;  format: ruff format;  typecheck: mypy --strict"
+	@echo "bench      gateway overhead benchmark; writes BENCHMARKS.md"
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+serve: $(STAMP)
+	$(BIN)/tokenledger serve
+
+demo: $(STAMP)
+	$(BIN)/tokenledger demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+
+format: $(STAMP)
+	$(BIN)/ruff format src tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+check: lint typecheck test

@@ -1,0 +1,5 @@
+"""`python -m tokenledger` runs the CLI."""
+
+from tokenledger.cli import main
+
+main()

@@ -1,0 +1,213 @@
+"""`GatewayApp`: the ASGI application behind `tokenledger serve`.
+
+It only parses and checks the request, asks the core (config, ledger, meter) what to
+do, and hands the reply back; the metering itself lives in tokenledger.metering.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import aiohttp
+import orjson
+
+from tokenledger.config import Config, load_config
+from tokenledger.errors import UnknownModelError
+from tokenledger.gateway._asgi import BodyTooLarge, Receive, Scope, Send, read_body, send_json
+from tokenledger.gateway._auth import gateway_key, query_without_key, upstream_auth_headers
+from tokenledger.gateway._errors import adapter_for_unknown_path, send_error
+from tokenledger.gateway._forward import UpstreamCall
+from tokenledger.ledger import EventWriter, Ledger, open_ledger
+from tokenledger.metering import Callbacks, Meter, MeteredRequest
+from tokenledger.wire import WireAdapter, adapter_for_route
+
+log = logging.getLogger("tokenledger.gateway")
+
+# Client headers the providers act on; everything else, keys above all, stays here.
+FORWARDED_HEADERS = (b"anthropic-version", b"anthropic-beta", b"openai-beta")
+
+
+@dataclass
+class GatewaySettings:
+    database_url: str | None = None
+    config: Config | None = None
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    # Requests carry images and long histories, but nothing sensible is larger.
+    max_body_bytes: int = 32 * 1024 * 1024
+    # Upstream connections kept open; a shared pool smaller than the concurrency
+    # queues requests behind each other (see BENCHMARKS.md).
+    upstream_pool_size: int = 512
+
+
+class GatewayApp:
+    def __init__(
+        self,
+        settings: GatewaySettings,
+        callbacks: Callbacks | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.config = settings.config or load_config(env=settings.env)
+        self.ledger: Ledger = open_ledger(settings.database_url)
+        self.meter = Meter(self.ledger, self.config, callbacks, clock=clock)
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await self.startup()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def startup(self) -> None:
+        if self.meter.writer is None:
+            self.meter.writer = EventWriter(self.ledger)
+        if self._session is None:
+            self._session = _client_session(self.settings.upstream_pool_size)
+
+    async def shutdown(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+        if self.meter.writer is not None:
+            self.meter.writer.close()
+            self.meter.writer = None
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope["path"]
+        if path == "/healthz":
+            await send_json(send, 200, {"status": "ok"})
+            return
+        adapter = adapter_for_route(scope["method"], path)
+        if adapter is None:
+            message = f"no route {scope['method']} {path}; see the README for the routes"
+            await send_error(send, adapter_for_unknown_path(path), 404, message)
+            return
+        await self._proxy(adapter, scope, receive, send)
+
+    async def _proxy(
+        self, adapter: WireAdapter, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        headers = dict(scope["headers"])
+        query = scope["query_string"].decode("latin-1")
+        key = gateway_key(headers, query)
+        holder = self.ledger.verify_key(key) if key else None
+        if holder is None:
+            message = "missing or invalid gateway key; create one with `tokenledger keys create`"
+            await send_error(send, adapter, 401, message)
+            return
+
+        body = await self._json_body(adapter, receive, send)
+        if body is None:
+            return
+
+        path: str = scope["path"]
+        model = adapter.request_model(body, path)
+        try:
+            upstream = self.config.route(adapter.protocol, model)
+        except UnknownModelError as error:
+            await send_error(send, adapter, 404, str(error))
+            return
+
+        stream = adapter.wants_stream(body, path, query)
+        upstream_body, hide = adapter.prepare_upstream_body(body) if stream else (body, False)
+        request = MeteredRequest(
+            adapter=adapter,
+            upstream=upstream,
+            model_requested=model,
+            body=body,
+            user=holder.user,
+            key_id=holder.key_id,
+            started_at=self.meter.clock(),
+        )
+        upstream_query = query_without_key(query)
+        url = upstream.url_for(path) + (f"?{upstream_query}" if upstream_query else "")
+        call = UpstreamCall(self.meter, self._client(), request, url, self._headers(headers, upstream))
+        await call.run(send, receive, upstream_body, hide)
+
+    async def _json_body(
+        self, adapter: WireAdapter, receive: Receive, send: Send
+    ) -> dict[str, Any] | None:
+        """The request's JSON object, or None after answering 4xx (nothing is forwarded)."""
+        try:
+            raw = await read_body(receive, self.settings.max_body_bytes)
+        except BodyTooLarge:
+            limit = self.settings.max_body_bytes
+            await send_error(send, adapter, 413, f"request body is over {limit} bytes")
+            return None
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError as error:
+            await send_error(send, adapter, 400, f"request body is not valid JSON: {error}")
+            return None
+        problem = _shape_problem(body)
+        if problem:
+            await send_error(send, adapter, 400, problem)
+            return None
+        return body  # type: ignore[no-any-return]
+
+    def _headers(self, client: Mapping[bytes, bytes], upstream: Any) -> dict[str, str]:
+        headers = {"content-type": "application/json"}
+        for name in FORWARDED_HEADERS:
+            value = client.get(name)
+            if value is not None:
+                headers[name.decode()] = value.decode("latin-1")
+        provider_key = upstream.api_key(self.settings.env)
+        headers.update(upstream_auth_headers(upstream.protocol, provider_key))
+        return headers
+
+    def _client(self) -> aiohttp.ClientSession:
+        # Servers that skip the lifespan protocol still get a session, made on first use.
+        if self._session is None:
+            self._session = _client_session(self.settings.upstream_pool_size)
+        if self.meter.writer is None:
+            self.meter.writer = EventWriter(self.ledger)
+        return self._session
+
+
+def _shape_problem(body: Any) -> str | None:
+    if not isinstance(body, dict):
+        return "request body must be a JSON object"
+    model = body.get("model")
+    if model is not None and (not isinstance(model, str) or not model):
+        return "`model` must be a non-empty string"
+    stream = body.get("stream")
+    if stream is not None and not isinstance(stream, bool):
+        return "`stream` must be true or false"
+    return None
+
+
+def _client_session(pool_size: int) -> aiohttp.ClientSession:
+    connector = aiohttp.TCPConnector(limit=pool_size, limit_per_host=pool_size)
+    # No total timeout: a long generation may stream for many minutes; a silent
+    # socket for ten is a dead upstream.
+    timeout = aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=600)
+    return aiohttp.ClientSession(connector=connector, timeout=timeout, auto_decompress=True)
+
+
+def create_app(
+    database_url: str | None = None,
+    config: Config | None = None,
+    env: Mapping[str, str] | None = None,
+    callbacks: Callbacks | None = None,
+) -> GatewayApp:
+    settings = GatewaySettings(database_url=database_url, config=config)
+    if env is not None:
+        settings.env = env
+    return GatewayApp(settings, callbacks)

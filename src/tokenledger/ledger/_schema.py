@@ -1,0 +1,115 @@
+"""The ledger's tables as SQLAlchemy typed models.
+
+The migrations in `migrations/versions` create exactly these tables; a test compares
+the two so they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import cast
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from tokenledger.ledger._types import ExactDecimal, UTCDateTime
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (UniqueConstraint("name", name="uq_users_name"),)
+
+
+class ApiKeyRow(Base):
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    # Hex SHA-256 of the key; the key itself is never stored (see `_keys.hash_key`).
+    key_hash: Mapped[str] = mapped_column(String(64))
+    # The first characters of the key, so a person can tell their keys apart.
+    prefix: Mapped[str] = mapped_column(String(16), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    __table_args__ = (UniqueConstraint("key_hash", name="uq_api_keys_key_hash"),)
+
+
+class UsageEventRow(Base):
+    """One metered request. Columns follow `UsageEvent`; `day` and `total_tokens` are
+    derived at write time so reports can group and sum without per-engine SQL.
+
+    `user_name` is the name, not a foreign key: reports group by it with no join, and a
+    library event may name a user the gateway never issued a key to. `key_id` is not a
+    foreign key either: the row is the bill, and a bill is never refused for a missing
+    key row.
+    """
+
+    __tablename__ = "usage_events"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    ts: Mapped[datetime] = mapped_column(UTCDateTime())
+    day: Mapped[date] = mapped_column(Date)  # the UTC date of ts
+    user_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    key_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    source: Mapped[str] = mapped_column(String(16))
+    provider: Mapped[str] = mapped_column(String(64))
+    api: Mapped[str] = mapped_column(String(64))
+    model_requested: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    model: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+    input_tokens: Mapped[int] = mapped_column(Integer)
+    output_tokens: Mapped[int] = mapped_column(Integer)
+    cache_read_tokens: Mapped[int] = mapped_column(Integer)
+    cache_write_tokens: Mapped[int] = mapped_column(Integer)
+    cache_write_1h_tokens: Mapped[int] = mapped_column(Integer)
+    reasoning_tokens: Mapped[int] = mapped_column(Integer)
+    input_audio_tokens: Mapped[int] = mapped_column(Integer)
+    cache_audio_read_tokens: Mapped[int] = mapped_column(Integer)
+    output_audio_tokens: Mapped[int] = mapped_column(Integer)
+    web_searches: Mapped[int] = mapped_column(Integer)
+    total_tokens: Mapped[int] = mapped_column(Integer)
+
+    # NULL when no price was known: unknown is never zero.
+    cost_usd: Mapped[Decimal | None] = mapped_column(ExactDecimal(), nullable=True)
+    cost_source: Mapped[str] = mapped_column(String(16))
+    price_entry: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    price_version: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    estimated: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(String(32))
+    http_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    latency_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
+    flags: Mapped[str] = mapped_column(Text)  # Usage.anomalies, comma-separated
+
+    __table_args__ = (
+        Index("ix_usage_events_ts", "ts"),
+        Index("ix_usage_events_user_name_ts", "user_name", "ts"),
+        Index("ix_usage_events_model_ts", "model", "ts"),
+    )
+
+
+# Declarative classes expose __table__ as a FromClause; these are Tables.
+users_table = cast(Table, UserRow.__table__)
+api_keys_table = cast(Table, ApiKeyRow.__table__)
+usage_events_table = cast(Table, UsageEventRow.__table__)
