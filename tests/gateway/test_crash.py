@@ -45,7 +45,9 @@ def wait_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
     raise AssertionError("the gateway did not start")
 
 
-def test_sigkill_under_load_loses_no_completed_reply(tmp_path: Path, replay: ReplayServer) -> None:
+def test_sigkill_under_load_loses_no_completed_reply(
+    tmp_path: Path, replay: ReplayServer
+) -> None:
     config_path = tmp_path / "tokenledger.toml"
     config_path.write_text(CONFIG_TOML.format(replay=replay.url, local="true"))
     database = tmp_path / "ledger.db"
@@ -56,7 +58,16 @@ def test_sigkill_under_load_loses_no_completed_reply(tmp_path: Path, replay: Rep
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     process = subprocess.Popen(
-        [sys.executable, "-m", "tokenledger", "serve", "--port", str(port), "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "tokenledger",
+            "serve",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
         env=env,
     )
     completed: list[str] = []
@@ -68,7 +79,9 @@ def test_sigkill_under_load_loses_no_completed_reply(tmp_path: Path, replay: Rep
             process.kill()
         process.wait(timeout=10)
 
-    recorded = {event.id: event for event in open_ledger(env["TOKENLEDGER_DATABASE_URL"]).iter_events()}
+    recorded = {
+        event.id: event for event in open_ledger(env["TOKENLEDGER_DATABASE_URL"]).iter_events()
+    }
     assert len(completed) >= 20, "the load should complete a fair number of replies first"
     missing = [event_id for event_id in completed if event_id not in recorded]
     assert missing == []

@@ -26,14 +26,20 @@ def test_missing_key_is_401_in_each_protocol_and_not_forwarded(
     before = len(replay.app.received)
 
     with pytest.raises(openai.AuthenticationError):
-        openai.OpenAI(base_url=f"{gateway.url}/v1", api_key="wrong", max_retries=0).chat.completions.create(
+        openai.OpenAI(
+            base_url=f"{gateway.url}/v1", api_key="wrong", max_retries=0
+        ).chat.completions.create(
             model="gpt-4.1-nano", messages=[{"role": "user", "content": "hi"}]
         )
     with pytest.raises(anthropic.AuthenticationError):
-        anthropic.Anthropic(base_url=gateway.url, api_key="wrong", max_retries=0).messages.create(
+        anthropic.Anthropic(
+            base_url=gateway.url, api_key="wrong", max_retries=0
+        ).messages.create(
             model="claude-haiku-4-5", max_tokens=5, messages=[{"role": "user", "content": "hi"}]
         )
-    gemini = httpx.post(f"{gateway.url}/v1beta/models/gemini-2.5-flash:generateContent", json={})
+    gemini = httpx.post(
+        f"{gateway.url}/v1beta/models/gemini-2.5-flash:generateContent", json={}
+    )
 
     assert gemini.status_code == 401
     assert gemini.json()["error"]["status"] == "UNAUTHENTICATED"
@@ -76,7 +82,9 @@ def test_oversized_body_is_413(tmp_path: Path, replay: ReplayServer) -> None:
     try:
         key = app.ledger.create_key("bob").key
         body = chat_body() | {"messages": [{"role": "user", "content": "x" * 5000}]}
-        reply = httpx.post(f"{server.url}{CHAT}", json=body, headers={"authorization": f"Bearer {key}"})
+        reply = httpx.post(
+            f"{server.url}{CHAT}", json=body, headers={"authorization": f"Bearer {key}"}
+        )
     finally:
         server.stop()
 
@@ -92,12 +100,18 @@ def test_unknown_route_is_404(gateway: Gateway) -> None:
 
 
 def test_upstream_error_passes_through_and_is_recorded(gateway: Gateway) -> None:
-    reply = httpx.post(f"{gateway.url}{CHAT}", json=chat_body(FAULT_500), headers=_auth(gateway))
+    reply = httpx.post(
+        f"{gateway.url}{CHAT}", json=chat_body(FAULT_500), headers=_auth(gateway)
+    )
 
     assert reply.status_code == 500
     assert reply.json() == {"error": {"message": "scripted failure", "type": "server_error"}}
     event = gateway.last_event()
-    assert (event.status, event.http_status, event.usage.total_tokens) == ("upstream_error", 500, 0)
+    assert (event.status, event.http_status, event.usage.total_tokens) == (
+        "upstream_error",
+        500,
+        0,
+    )
 
 
 def test_unreachable_upstream_is_502_and_recorded(tmp_path: Path) -> None:
@@ -105,7 +119,9 @@ def test_unreachable_upstream_is_502_and_recorded(tmp_path: Path) -> None:
     app, server = start_gateway(tmp_path, f"http://127.0.0.1:{free_port()}")
     try:
         key = app.ledger.create_key("carol").key
-        reply = httpx.post(f"{server.url}{CHAT}", json=chat_body(), headers={"authorization": f"Bearer {key}"})
+        reply = httpx.post(
+            f"{server.url}{CHAT}", json=chat_body(), headers={"authorization": f"Bearer {key}"}
+        )
         events = list(app.ledger.iter_events())
     finally:
         server.stop()
@@ -119,7 +135,9 @@ def test_unreachable_upstream_is_502_and_recorded(tmp_path: Path) -> None:
 
 def test_client_disconnect_mid_stream_records_what_was_produced(gateway: Gateway) -> None:
     body = chat_body(FAULT_SLOW_STREAM, stream=True)
-    with httpx.stream("POST", f"{gateway.url}{CHAT}", json=body, headers=_auth(gateway)) as reply:
+    with httpx.stream(
+        "POST", f"{gateway.url}{CHAT}", json=body, headers=_auth(gateway)
+    ) as reply:
         chunks = reply.iter_bytes()
         first = next(chunks)
         # The first event arrived while upstream is still generating: nothing is buffered
@@ -145,7 +163,11 @@ def test_stream_without_usage_request_hides_the_usage_chunk(gateway: Gateway) ->
     assert all(chunk.usage is None for chunk in chunks)
     assert all(chunk.choices for chunk in chunks)
     event = gateway.last_event()
-    assert (event.usage.input_tokens, event.usage.output_tokens, event.estimated) == (14, 7, False)
+    assert (event.usage.input_tokens, event.usage.output_tokens, event.estimated) == (
+        14,
+        7,
+        False,
+    )
 
 
 def test_event_id_header_names_the_ledger_event(gateway: Gateway) -> None:

@@ -45,7 +45,11 @@ def call_through_gateway(
     elif path.endswith("/messages"):
         # The installed SDK's signature may lag the recorded request's fields: send
         # whatever it does not name as extra body, as the recording had it.
-        named = {k: body.pop(k) for k in ("model", "max_tokens", "messages", "stream", "system") if k in body}
+        named = {
+            k: body.pop(k)
+            for k in ("model", "max_tokens", "messages", "stream", "system")
+            if k in body
+        }
         _consume(_anthropic(gateway).messages.create(**named, extra_body=body, timeout=30))
     else:
         _gemini(gateway, path, request["query"], body)

@@ -201,17 +201,23 @@ def _print_records(
     records: list[dict[str, object]], format: str, columns: list[str], title: str, by: str
 ) -> None:
     if format == "json":
-        typer.echo(_render.orjson.dumps(records, option=_render.orjson.OPT_INDENT_2).decode())
+        typer.echo(_render.json_document(records))
     elif format == "csv":
         for line in _render.csv_lines(records, columns):
             typer.echo(line)
     else:
-        Console().print(_render.totals_table(records, by, title))
+        # Piped output has no width of its own: give wide tables room rather than folding.
+        console = Console()
+        if not console.is_terminal:
+            console = Console(width=200)
+        console.print(_render.totals_table(records, by, title))
 
 
 def _check_choice(option: str, value: str, choices: tuple[str, ...]) -> None:
     if value not in choices:
-        raise typer.BadParameter(f"{value!r} is not one of {', '.join(choices)}", param_hint=option)
+        raise typer.BadParameter(
+            f"{value!r} is not one of {', '.join(choices)}", param_hint=option
+        )
 
 
 def _configure_logging(level: str) -> None:

@@ -95,6 +95,10 @@ def jsonl(records: Iterable[dict[str, Any]]) -> Iterator[str]:
         yield orjson.dumps(record).decode()
 
 
+def json_document(records: list[dict[str, Any]]) -> str:
+    return orjson.dumps(records, option=orjson.OPT_INDENT_2).decode()
+
+
 def csv_lines(records: Iterable[dict[str, Any]], columns: list[str]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+
 import httpx
 
 from tokenledger.demo.replay import Exchange, ReplayServer, ServerThread
@@ -27,6 +28,7 @@ def run_demo(database_url: str | None = None) -> list[UsageTotal]:
         try:
             key = app.ledger.create_key("demo").key
             for exchange in replay.app.exchanges:
+                replay.app.prefer(exchange.file, exchange.index)
                 _send(gateway.url, key, exchange)
         finally:
             gateway.stop()

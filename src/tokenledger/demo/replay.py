@@ -1,9 +1,10 @@
 """Replay recorded provider exchanges from a real HTTP server on loopback.
 
-Recordings (the demo's in ./recordings, the tests' in tests/fixtures/wire) hold each request's JSON body and the reply
-the provider gave. The server answers a request with the reply of the recording whose
-conversation (messages, input, contents, system), model and stream flag match, so an
-SDK or the gateway can be pointed at it as at the real provider. It also serves a few
+Recordings (the demo's in ./recordings, the tests' in tests/fixtures/wire) hold each
+request's JSON body and the reply the provider gave. The server answers a request with
+the reply of the recording whose conversation (messages, input, contents, system), model
+and stream flag match, so an SDK or the gateway can be pointed at it as at the real
+provider. It also serves a few
 scripted faults, chosen by model name, for the failure tests.
 
 Every request it receives is kept in `received` so tests can check what the upstream
@@ -134,7 +135,9 @@ class ReplayApp:
 
     def find(self, endpoint: str, model: str | None, body: dict[str, Any]) -> Exchange | None:
         key = (endpoint, model, is_stream(endpoint, body), fingerprint(body))
-        matches = [e for e in self.exchanges if (e.endpoint, e.model, e.stream, e.fingerprint) == key]
+        matches = [
+            e for e in self.exchanges if (e.endpoint, e.model, e.stream, e.fingerprint) == key
+        ]
         for exchange in matches:
             if self.preferred and self.preferred[0] == (exchange.file, exchange.index):
                 self.preferred.pop(0)
@@ -152,7 +155,9 @@ class ReplayApp:
         model = body.get("model") or gemini_model(path)
 
         if model == FAULT_500:
-            await _send_json(send, 500, {"error": {"message": "scripted failure", "type": "server_error"}})
+            await _send_json(
+                send, 500, {"error": {"message": "scripted failure", "type": "server_error"}}
+            )
             return
         if model in (FAULT_SLOW_STREAM, FAULT_NO_USAGE_STREAM):
             await self._scripted_stream(send, model)

@@ -109,7 +109,9 @@ class GatewayApp:
         key = gateway_key(headers, query)
         holder = self.ledger.verify_key(key) if key else None
         if holder is None:
-            message = "missing or invalid gateway key; create one with `tokenledger keys create`"
+            message = (
+                "missing or invalid gateway key; create one with `tokenledger keys create`"
+            )
             await send_error(send, adapter, 401, message)
             return
 
@@ -138,7 +140,9 @@ class GatewayApp:
         )
         upstream_query = query_without_key(query)
         url = upstream.url_for(path) + (f"?{upstream_query}" if upstream_query else "")
-        call = UpstreamCall(self.meter, self._client(), request, url, self._headers(headers, upstream))
+        call = UpstreamCall(
+            self.meter, self._client(), request, url, self._headers(headers, upstream)
+        )
         await call.run(send, receive, upstream_body, hide)
 
     async def _json_body(

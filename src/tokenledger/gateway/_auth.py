@@ -28,7 +28,9 @@ def query_without_key(query: str) -> str:
     """The query string to send upstream: the gateway key must never reach it."""
     if "key=" not in query:
         return query
-    return urlencode([(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k != "key"])
+    return urlencode(
+        [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k != "key"]
+    )
 
 
 def upstream_auth_headers(protocol: str, provider_key: str | None) -> dict[str, str]:

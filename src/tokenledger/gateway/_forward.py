@@ -72,7 +72,9 @@ class UpstreamCall:
     async def _whole(self, send: Send, response: aiohttp.ClientResponse) -> None:
         payload = await response.read()
         status = response.status
-        reading = self.request.adapter.read_response_bytes(payload) if status == 200 else Reading()
+        reading = (
+            self.request.adapter.read_response_bytes(payload) if status == 200 else Reading()
+        )
         outcome: EventStatus = "ok" if status == 200 else "upstream_error"
         await self._record(reading, outcome, status)
         await send(_start(status, response, self.request.event_id))
@@ -140,6 +142,10 @@ def _start(status: int, response: aiohttp.ClientResponse, event_id: str) -> dict
     headers = [(b"x-tokenledger-event-id", event_id.encode())]
     for name, value in response.headers.items():
         lower = name.lower()
-        if lower == "content-type" or lower in PASSED_HEADERS or lower.startswith(PASSED_PREFIXES):
+        if (
+            lower == "content-type"
+            or lower in PASSED_HEADERS
+            or lower.startswith(PASSED_PREFIXES)
+        ):
             headers.append((lower.encode("latin-1"), value.encode("latin-1")))
     return {"type": "http.response.start", "status": status, "headers": headers}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import uvicorn
 
 from tokenledger.config import Config
@@ -19,7 +21,7 @@ def serve(
     uvicorn.run(app, **server_options(host, port))
 
 
-def server_options(host: str, port: int) -> dict[str, object]:
+def server_options(host: str, port: int) -> dict[str, Any]:
     """uvicorn's settings for the gateway; the benchmark measured each of these."""
     return {
         "host": host,

@@ -17,7 +17,7 @@ from tokenledger.ledger import UsageEvent
 
 log = logging.getLogger("tokenledger.metering")
 
-UsageCallback = Callable[[UsageEvent], None | Awaitable[None]]
+UsageCallback = Callable[[UsageEvent], Awaitable[None] | None]
 
 
 @dataclass

@@ -57,7 +57,9 @@ class Usage:
     def __add__(self, other: object) -> Usage:
         if not isinstance(other, Usage):
             return NotImplemented
-        return Usage(**{name: getattr(self, name) + getattr(other, name) for name in USAGE_FIELDS})
+        return Usage(
+            **{name: getattr(self, name) + getattr(other, name) for name in USAGE_FIELDS}
+        )
 
     def __radd__(self, other: object) -> Usage:
         # Lets sum() start from its integer 0.
