@@ -130,3 +130,31 @@ async def test_a_cancelled_wait_still_records(ledger_url: str, make_event: MakeE
         await asyncio.gather(task, return_exceptions=True)
         await writer.aclose()
     assert _count(ledger_url) == 1
+
+
+async def test_a_busy_sqlite_file_hands_the_commit_to_the_thread(
+    tmp_path: object, make_event: MakeEvent
+) -> None:
+    # Another process's write lock must neither stall the event loop nor lose the event:
+    # the inline commit gives up at once and the writer thread waits for the lock.
+    import sqlite3
+    from pathlib import Path
+
+    path = Path(str(tmp_path)) / "busy.db"
+    url = f"sqlite:///{path}"
+    ledger = open_ledger(url)
+    writer = ledger.writer()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        submitted = asyncio.ensure_future(writer.submit(make_event()))
+        await asyncio.sleep(0.2)
+        assert not submitted.done()
+        assert _count(url) == 0
+        holder.execute("COMMIT")
+        await asyncio.wait_for(submitted, timeout=10)
+    finally:
+        holder.close()
+        writer.close()
+
+    assert _count(url) == 1

@@ -12,12 +12,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import queue
+import sqlite3
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import OperationalError
 
 from tokenledger.ledger._engine import WRITE_OPTION
 from tokenledger.ledger._errors import LedgerClosedError, LedgerWriteError
@@ -70,7 +72,9 @@ class EventWriter:
     other connections share, so an in-memory SQLite URL does not work with it.
     """
 
-    def __init__(self, ledger: _HasEngine | Engine, *, max_batch: int = MAX_BATCH) -> None:
+    def __init__(
+        self, ledger: _HasEngine | Engine, *, max_batch: int = MAX_BATCH, inline: bool = True
+    ) -> None:
         self._engine = ledger if isinstance(ledger, Engine) else ledger.engine
         self._max_batch = max_batch
         self._queue: queue.SimpleQueue[_Pending | object] = queue.SimpleQueue()
@@ -78,6 +82,11 @@ class EventWriter:
         self._lock = threading.Lock()
         self.commits = 0  # transactions committed, for measurements and tests
         self._connection: Connection | None = None
+        # SQLite commits cost less than handing the event to a thread and back, so
+        # async submitters write on their own loop and use the thread only when the
+        # file is busy (see _InlineSqlite). A network database always uses the thread.
+        sqlite = self._engine.dialect.name == "sqlite"
+        self._inline = _InlineSqlite(self) if sqlite and inline else None
         self._thread = threading.Thread(
             target=self._run, name="tokenledger-writer", daemon=True
         )
@@ -88,6 +97,9 @@ class EventWriter:
 
         Cancelling the wait does not withdraw the event: it is still written.
         """
+        if self._inline is not None:
+            await self._inline.submit(event)
+            return
         await asyncio.wrap_future(self.submit_nowait(event))
 
     def submit_sync(self, event: UsageEvent, timeout: float | None = None) -> None:
@@ -110,6 +122,8 @@ class EventWriter:
 
     def close(self, timeout: float | None = None) -> None:
         """Commit what is queued, then stop the thread. Safe to call twice."""
+        if self._inline is not None:
+            self._inline.close()
         with self._lock:
             if not self._closed:
                 self._closed = True
@@ -207,3 +221,128 @@ def _short(error: Exception) -> str:
     # SQLAlchemy errors carry the statement and parameters; the first line is enough
     # and keeps row values out of the log.
     return str(error).splitlines()[0][:300] if str(error) else ""
+
+
+class _InlineSqlite:
+    """Group commit on the submitters' own event loop, for SQLite files.
+
+    Every event submitted during one turn of the loop is written in one transaction
+    scheduled with `call_soon`, so concurrent requests still share a commit. The
+    transaction starts with a busy timeout of zero: when another process holds the
+    file's write lock, the batch goes to the writer thread (which waits for the
+    lock) instead of stalling the loop.
+    """
+
+    def __init__(self, writer: EventWriter) -> None:
+        self._writer = writer
+        self._pending: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
+        self._connection: Connection | None = None
+        self._raw: Any = None
+        self._insert_sql = _RawInsert(writer._engine)
+        self._flush_scheduled = False
+
+    async def submit(self, event: UsageEvent) -> None:
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+        self._pending.append((event_to_row(event), done))
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            loop.call_soon(self._flush)
+        # Shielded: a cancelled submitter's event is written all the same.
+        await asyncio.shield(done)
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        batch, self._pending = self._pending, []
+        try:
+            self._insert([row for row, _ in batch])
+        except (OperationalError, sqlite3.OperationalError) as error:
+            logger.info("ledger file busy (%s); committing on the writer thread", _short(error))
+            self._hand_over(batch)
+            return
+        except Exception as error:
+            self._fail(batch, error)
+            return
+        for _, done in batch:
+            if not done.done():
+                done.set_result(None)
+
+    def _insert(self, rows: list[dict[str, Any]]) -> None:
+        # The DB-API connection directly, with the column types' own bind processors:
+        # the same stored values as a Core insert, at half the cost per request.
+        raw = self._raw_connection()
+        values = [self._insert_sql.values(row) for row in rows]
+        raw.execute("BEGIN IMMEDIATE")
+        try:
+            raw.executemany(self._insert_sql.sql, values)
+            raw.execute("COMMIT")
+        except BaseException:
+            raw.execute("ROLLBACK")
+            raise
+        self._writer.commits += 1
+
+    def _hand_over(self, batch: list[tuple[dict[str, Any], asyncio.Future[None]]]) -> None:
+        for row, done in batch:
+            pending = _Pending(row=row, done=Future())
+            self._writer._queue.put(pending)
+            _chain(pending.done, done)
+
+    def _fail(
+        self, batch: list[tuple[dict[str, Any], asyncio.Future[None]]], error: Exception
+    ) -> None:
+        # One bad row fails the transaction: retry one by one on the thread, which
+        # reports each failure to its own submitter.
+        logger.warning(
+            "inline ledger write failed (%s); retrying on the writer thread", _short(error)
+        )
+        self._hand_over(batch)
+
+    def _raw_connection(self) -> Any:
+        if self._connection is None:
+            connection = self._writer._engine.connect()
+            raw = connection.connection.driver_connection
+            assert raw is not None
+            raw.execute("PRAGMA busy_timeout=0")
+            self._connection = connection
+            self._raw = raw
+        return self._raw
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
+class _RawInsert:
+    """An INSERT of usage events as plain SQL, with each column's bind processor."""
+
+    def __init__(self, engine: Engine) -> None:
+        columns = list(usage_events_table.columns)
+        names = ", ".join(column.name for column in columns)
+        marks = ", ".join("?" for _ in columns)
+        self.sql = f"INSERT INTO {usage_events_table.name} ({names}) VALUES ({marks})"
+        self._columns = [
+            (column.key, column.type.bind_processor(engine.dialect)) for column in columns
+        ]
+
+    def values(self, row: dict[str, Any]) -> tuple[Any, ...]:
+        out = []
+        for key, process in self._columns:
+            value = row.get(key)
+            out.append(value if process is None or value is None else process(value))
+        return tuple(out)
+
+
+def _chain(source: Future[None], target: asyncio.Future[None]) -> None:
+    loop = target.get_loop()
+
+    def copy(result: Future[None]) -> None:
+        error = result.exception()
+        if target.done():
+            return
+        if error is None:
+            target.set_result(None)
+        else:
+            target.set_exception(error)
+
+    source.add_done_callback(lambda result: loop.call_soon_threadsafe(copy, result))
