@@ -22,7 +22,7 @@ from tokenledger.ledger._migrations import (
 )
 from tokenledger.ledger._schema import Base
 
-TABLES = {"users", "api_keys", "usage_events"}
+TABLES = {"users", "api_keys", "usage_events", "chats", "messages"}
 
 
 def _tables(engine: Any) -> set[str]:

@@ -24,6 +24,7 @@ from tokenledger.gateway._errors import adapter_for_unknown_path, send_error
 from tokenledger.gateway._forward import UpstreamCall
 from tokenledger.ledger import EventWriter, Ledger, open_ledger
 from tokenledger.metering import Callbacks, Meter, MeteredRequest
+from tokenledger.policy import hooks
 from tokenledger.wire import WireAdapter, adapter_for_route
 
 log = logging.getLogger("tokenledger.gateway")
@@ -54,7 +55,9 @@ class GatewayApp:
         self.settings = settings
         self.config = settings.config or load_config(env=settings.env)
         self.ledger: Ledger = open_ledger(settings.database_url)
-        self.meter = Meter(self.ledger, self.config, callbacks, clock=clock)
+        # Without callbacks of its own, the app fires those tokenledger.configure set.
+        chosen = callbacks if callbacks is not None else hooks().callbacks
+        self.meter = Meter(self.ledger, self.config, chosen, clock=clock)
         self._session: aiohttp.ClientSession | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -109,7 +109,60 @@ class UsageEventRow(Base):
     )
 
 
+class ChatRow(Base):
+    """A library chat: who talks to which model, and since when (see `_chats`)."""
+
+    __tablename__ = "chats"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    model: Mapped[str] = mapped_column(String(200))
+    provider: Mapped[str] = mapped_column(String(64))
+    api: Mapped[str] = mapped_column(String(64))
+    system: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_chats_user_name_created_at", "user_name", "created_at"),)
+
+
+class MessageRow(Base):
+    """One message of a chat, in order of `id`. A reply carries the counts and cost of
+    the request that produced it and links to that request's usage event; a user's
+    message carries zeros and no event. Archived messages are kept but not sent."""
+
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    chat_id: Mapped[str] = mapped_column(ForeignKey("chats.id"))
+    role: Mapped[str] = mapped_column(String(16))
+    content: Mapped[str] = mapped_column(Text)
+    model: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # Not a foreign key, like usage_events.key_id: the event table is the bill and
+    # stays free of constraints from the tables that point into it.
+    event_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+
+    input_tokens: Mapped[int] = mapped_column(Integer)
+    output_tokens: Mapped[int] = mapped_column(Integer)
+    cache_read_tokens: Mapped[int] = mapped_column(Integer)
+    cache_write_tokens: Mapped[int] = mapped_column(Integer)
+    cache_write_1h_tokens: Mapped[int] = mapped_column(Integer)
+    reasoning_tokens: Mapped[int] = mapped_column(Integer)
+    input_audio_tokens: Mapped[int] = mapped_column(Integer)
+    cache_audio_read_tokens: Mapped[int] = mapped_column(Integer)
+    output_audio_tokens: Mapped[int] = mapped_column(Integer)
+    web_searches: Mapped[int] = mapped_column(Integer)
+    total_tokens: Mapped[int] = mapped_column(Integer)
+    cost_usd: Mapped[Decimal | None] = mapped_column(ExactDecimal(), nullable=True)
+    estimated: Mapped[bool] = mapped_column(Boolean)
+    archived: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_messages_chat_id_id", "chat_id", "id"),)
+
+
 # Declarative classes expose __table__ as a FromClause; these are Tables.
 users_table = cast(Table, UserRow.__table__)
 api_keys_table = cast(Table, ApiKeyRow.__table__)
 usage_events_table = cast(Table, UsageEventRow.__table__)
+chats_table = cast(Table, ChatRow.__table__)
+messages_table = cast(Table, MessageRow.__table__)

@@ -1,0 +1,138 @@
+"""From a finished request to a usage event: priced, recorded, saved, called back.
+
+Pricing and the event itself come from `tokenledger.metering.Meter.event`, the same
+path the gateway takes. Recording here differs from `Meter.record` in one way on
+purpose: callbacks have run when `ask` returns, so a caller can rely on them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from tokenledger.catalog import Cost, price_usage
+from tokenledger.config import Upstream
+from tokenledger.ledger import ChatRecord, ChatStore, EventStatus, MessageRecord
+from tokenledger.library._message import ChatUsageEvent
+from tokenledger.library._settings import runtime
+
+# Not re-exported by tokenledger.metering; the library fires callbacks exactly as
+# the meter does, so it uses the meter's own functions rather than a copy.
+from tokenledger.metering._callbacks import fire_async, fire_sync
+from tokenledger.metering._meter import MeteredRequest
+from tokenledger.policy import hooks
+from tokenledger.wire import Reading, WireAdapter
+
+log = logging.getLogger("tokenledger.library")
+
+
+def new_request(
+    adapter: WireAdapter,
+    upstream: Upstream,
+    model: str | None,
+    body: dict[str, Any],
+    user: str | None,
+) -> MeteredRequest:
+    return MeteredRequest(
+        adapter=adapter,
+        upstream=upstream,
+        model_requested=model,
+        body=body,
+        user=user,
+        source="library",
+        started_at=runtime().now(),
+    )
+
+
+def usage_event(
+    request: MeteredRequest,
+    reading: Reading,
+    *,
+    status: EventStatus,
+    http_status: int | None,
+    chat_id: str | None = None,
+) -> ChatUsageEvent:
+    event = runtime().meter().event(request, reading, status=status, http_status=http_status)
+    return ChatUsageEvent.of(event, chat_id)
+
+
+def pricing(
+    request: MeteredRequest, reading: Reading, event: ChatUsageEvent
+) -> Callable[[], Cost]:
+    """Prices the event again, with the meter's arguments, for its breakdown."""
+    upstream = request.upstream
+
+    def price() -> Cost:
+        return price_usage(
+            event.usage,
+            model=event.model,
+            model_requested=request.model_requested,
+            provider=upstream.name,
+            at=request.started_at,
+            provider_cost_usd=None if event.estimated else reading.provider_cost_usd,
+            local=upstream.local,
+            service_tier=reading.service_tier,
+            config=runtime().get_config(),
+        )
+
+    return price
+
+
+def record_sync(
+    event: ChatUsageEvent,
+    messages: Sequence[MessageRecord] = (),
+    chat: ChatRecord | None = None,
+) -> None:
+    _store(event, messages, chat)
+    _log(event)
+    callbacks = hooks().callbacks
+    if callbacks:
+        fire_sync(callbacks.for_event(event), event)
+
+
+async def record_async(
+    event: ChatUsageEvent,
+    messages: Sequence[MessageRecord] = (),
+    chat: ChatRecord | None = None,
+) -> None:
+    if runtime().ledger() is not None:
+        await asyncio.to_thread(_store, event, messages, chat)
+    _log(event)
+    callbacks = hooks().callbacks
+    if callbacks:
+        await fire_async(callbacks.for_event(event), event)
+
+
+def _store(
+    event: ChatUsageEvent, messages: Sequence[MessageRecord], chat: ChatRecord | None
+) -> None:
+    # Separate commits, the event (the bill) first, so a message never links to
+    # nothing; a crash between them leaves a billed event without its messages.
+    ledger = runtime().ledger()
+    if ledger is None:
+        return
+    ledger.record(event)
+    store = ChatStore(ledger.engine)
+    if chat is not None:
+        store.create_chat(chat)
+    if messages:
+        store.add_messages(messages)
+
+
+def _log(event: ChatUsageEvent) -> None:
+    if not log.isEnabledFor(logging.INFO):
+        return
+    log.info(
+        "metered %s %s user=%s chat=%s model=%s in=%d out=%d cost_usd=%s status=%s",
+        event.provider,
+        event.api,
+        event.user,
+        event.chat_id,
+        event.model or event.model_requested,
+        event.usage.input_tokens,
+        event.usage.output_tokens,
+        event.cost_usd if event.cost_usd is not None else "unknown",
+        event.status,
+    )

@@ -1,0 +1,64 @@
+"""The context guard: refuse a request that cannot fit in its model's context window.
+
+The input is counted with `catalog.count_tokens` (exact for OpenAI models, a calibrated
+estimate for the others) and compared with `catalog.context_window`. Only the input is
+counted: the room the reply will need is not reserved, because most APIs cap the reply
+at what is left and a caller's `max_tokens` is a ceiling, not a reservation. A model
+whose window the price data does not know is never refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tokenledger.catalog import context_window, count_tokens
+from tokenledger.errors import ContextLimitExceededError
+
+
+@dataclass(frozen=True, slots=True)
+class ContextCheck:
+    """How a request measures against its model's window; what the limit hook receives."""
+
+    model: str
+    needed_tokens: int
+    # None when the price data does not know the model's window.
+    limit_tokens: int | None
+    # False when `needed_tokens` is an estimate (every non-OpenAI model).
+    exact: bool
+    user: str | None = None
+    chat_id: str | None = None
+
+    @property
+    def exceeded(self) -> bool:
+        return self.limit_tokens is not None and self.needed_tokens > self.limit_tokens
+
+    def error(self) -> ContextLimitExceededError:
+        return ContextLimitExceededError(self.model, self.needed_tokens, self.limit_tokens or 0)
+
+
+def measure_context(
+    messages: Sequence[Mapping[str, Any]],
+    model: str,
+    *,
+    provider: str | None = None,
+    user: str | None = None,
+    chat_id: str | None = None,
+) -> ContextCheck:
+    """Count `messages` (chat-shaped: role and content) against `model`'s window."""
+    counted = count_tokens(messages, model)
+    return ContextCheck(
+        model=model,
+        needed_tokens=counted.tokens,
+        limit_tokens=context_window(model, provider),
+        exact=counted.exact,
+        user=user,
+        chat_id=chat_id,
+    )
+
+
+def check_context(check: ContextCheck) -> None:
+    """Raise `ContextLimitExceededError` when the request does not fit."""
+    if check.exceeded:
+        raise check.error()
