@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from genai_prices import types as gp
 from genai_prices.decompose import compute_leaf_values
@@ -32,6 +32,7 @@ from tokenledger.catalog._lookup import (
     price_context,
     priced_units,
 )
+from tokenledger.catalog._plan import Plan, apply_plan, build_plan, leaf_counter
 from tokenledger.config import Config, ConfigPrice
 from tokenledger.usage import Usage
 
@@ -140,9 +141,65 @@ def catalog_parts(
     # genai-prices applies variants only to a provider's own models, not to models it
     # prices through a fallback provider; the same rule keeps the totals equal.
     context = price_context(service_tier) if entry.own_model else None
-    model_price = entry.model.get_prices(at, context)
-    units = priced_units(model_price)
+    if usage.anomalies:
+        # Contradictory counts: genai-prices decides (it refuses most of them).
+        return _general_parts(entry.model.get_prices(at, context), usage)
 
+    parts = dict.fromkeys(_PARTS, _ZERO)
+    apply_plan(_selected_plan(entry, at, context), usage, parts)
+    return parts
+
+
+def _selected_plan(entry: CatalogEntry, at: datetime, context: Any) -> Plan:
+    """The plan for the prices in force at `at`, cached for that minute.
+
+    Prices change by date and by time of day at whole minutes (the price data's
+    constraints are checked to be minute-aligned by the catalog tests), so every
+    request in the same minute selects the same prices.
+    """
+    minute = at.replace(second=0, microsecond=0)
+    context_key = tuple(sorted(context.items())) if context else ()
+    key = (id(entry.model), context_key, minute)
+    found = _SELECTIONS.get(key)
+    if found is not None and found[0] is entry.model:
+        return found[1]
+    plan = _plan_for(entry.model.get_prices(minute, context))
+    if len(_SELECTIONS) > 4096:
+        _SELECTIONS.clear()
+    _SELECTIONS[key] = (entry.model, plan)
+    return plan
+
+
+_SELECTIONS: dict[tuple[int, tuple[tuple[str, str], ...], datetime], tuple[Any, Plan]] = {}
+
+
+def _plan_for(model_price: gp.ModelPrice) -> Plan:
+    # Keyed by the prices themselves: a price variant or date selection may hand back a
+    # new ModelPrice object each time for the same prices.
+    key = tuple(
+        (name, repr(value))
+        for name, value in model_price.__dict__.items()
+        if value is not None and not name.startswith("_")
+    )
+    plan = _PLANS.get(key)
+    if plan is None:
+        units = priced_units(model_price)
+        token_units = {
+            u.unit.usage_key: u.unit for u, _ in units if u.unit.usage_key != "requests"
+        }
+        plan = build_plan(units, leaf_counter(token_units, genai_usage))
+        if len(_PLANS) > 4096:
+            _PLANS.clear()
+        _PLANS[key] = plan
+    return plan
+
+
+_PLANS: dict[tuple[tuple[str, str], ...], Plan] = {}
+
+
+def _general_parts(model_price: gp.ModelPrice, usage: Usage) -> dict[str, Decimal]:
+    """genai-prices' own steps on every call; for counts a plan does not cover."""
+    units = priced_units(model_price)
     token_units = {u.unit.usage_key: u.unit for u, _ in units if u.unit.usage_key != "requests"}
     leaves = compute_leaf_values(set(token_units), genai_usage(usage), token_units)
     reasoning_priced = "output_reasoning_tokens" in token_units
@@ -152,7 +209,6 @@ def catalog_parts(
         usage_key = priced.unit.usage_key
         count = 1 if usage_key == "requests" else int(leaves[usage_key])
         if usage_key == "output_tokens" and not reasoning_priced:
-            # Reasoning costs what output costs here; it is shown apart all the same.
             thinking = min(usage.reasoning_tokens, count)
             parts["reasoning"] += _charge(price, thinking, usage, priced.unit.per)
             count -= thinking
