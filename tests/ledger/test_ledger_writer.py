@@ -158,3 +158,37 @@ async def test_a_busy_sqlite_file_hands_the_commit_to_the_thread(
         writer.close()
 
     assert _count(url) == 1
+
+
+async def test_async_submit_keeps_every_digit_of_a_cost(
+    ledger_url: str, make_event: MakeEvent
+) -> None:
+    # The gateway's path (an async submit) must store money exactly as Ledger.record
+    # does: no detour through a float on either engine.
+    from decimal import Decimal
+
+    cost = Decimal("0.12345678901234567890123")
+    ledger = open_ledger(ledger_url)
+    writer = ledger.writer()
+    try:
+        await writer.submit(make_event(cost_usd=cost))
+    finally:
+        writer.close()
+
+    (event,) = list(ledger.iter_events())
+    assert event.cost_usd == cost
+
+
+async def test_async_submit_refuses_an_infinite_cost(
+    ledger_url: str, make_event: MakeEvent
+) -> None:
+    from decimal import Decimal
+
+    ledger = open_ledger(ledger_url)
+    writer = ledger.writer()
+    try:
+        with pytest.raises(LedgerWriteError):
+            await writer.submit(make_event(cost_usd=Decimal("Infinity")))
+    finally:
+        writer.close()
+    assert list(ledger.iter_events()) == []

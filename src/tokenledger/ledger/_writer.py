@@ -322,7 +322,11 @@ class _RawInsert:
         marks = ", ".join("?" for _ in columns)
         self.sql = f"INSERT INTO {usage_events_table.name} ({names}) VALUES ({marks})"
         self._columns = [
-            (column.key, column.type.bind_processor(engine.dialect)) for column in columns
+            (
+                column.key,
+                column.type.dialect_impl(engine.dialect).bind_processor(engine.dialect),
+            )
+            for column in columns
         ]
 
     def values(self, row: dict[str, Any]) -> tuple[Any, ...]:
