@@ -74,11 +74,16 @@ def gateway_env(replay_url: str, config_path: Path) -> dict[str, str]:
 
 
 def start_gateway(
-    tmp_path: Path, replay_url: str, *, ollama_local: bool = True, **settings: Any
+    tmp_path: Path,
+    replay_url: str,
+    *,
+    ollama_local: bool = True,
+    extra_config: str = "",
+    **settings: Any,
 ) -> tuple[GatewayApp, ServerThread]:
     config_path = tmp_path / "tokenledger.toml"
     local = "true" if ollama_local else "false"
-    config_path.write_text(CONFIG_TOML.format(replay=replay_url, local=local))
+    config_path.write_text(CONFIG_TOML.format(replay=replay_url, local=local) + extra_config)
     env = gateway_env(replay_url, config_path)
     app = GatewayApp(
         GatewaySettings(

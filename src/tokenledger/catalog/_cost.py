@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
-CostSource = Literal["catalog", "provider", "config", "local", "unknown"]
+# "unbilled": the provider refused the call or was never reached, so nothing is owed.
+CostSource = Literal["catalog", "provider", "config", "local", "unbilled", "unknown"]
 
 
 @dataclass(frozen=True, slots=True)

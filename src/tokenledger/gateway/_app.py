@@ -29,6 +29,8 @@ from tokenledger.wire import WireAdapter, adapter_for_route
 
 log = logging.getLogger("tokenledger.gateway")
 
+MAX_MODEL_CHARS = 200
+
 # Client headers the providers act on; everything else, keys above all, stays here.
 FORWARDED_HEADERS = (b"anthropic-version", b"anthropic-beta", b"openai-beta")
 
@@ -79,6 +81,7 @@ class GatewayApp:
                 return
 
     async def startup(self) -> None:
+        _log_upstreams(self.config, self.settings.env)
         if self.meter.writer is None:
             self.meter.writer = EventWriter(self.ledger)
         if self._session is None:
@@ -97,7 +100,11 @@ class GatewayApp:
         if path == "/healthz":
             await send_json(send, 200, {"status": "ok"})
             return
-        adapter = adapter_for_route(scope["method"], path)
+        # A decoded path holding "?" or "#" was percent-encoded to smuggle a query or a
+        # fragment past the routes into the upstream URL.
+        adapter = (
+            None if "?" in path or "#" in path else adapter_for_route(scope["method"], path)
+        )
         if adapter is None:
             message = f"no route {scope['method']} {path}; see the README for the routes"
             await send_error(send, adapter_for_unknown_path(path), 404, message)
@@ -118,9 +125,10 @@ class GatewayApp:
             await send_error(send, adapter, 401, message)
             return
 
-        body = await self._json_body(adapter, receive, send)
-        if body is None:
+        parsed = await self._json_body(adapter, receive, send)
+        if parsed is None:
             return
+        raw, body = parsed
 
         path: str = scope["path"]
         model = adapter.request_model(body, path)
@@ -132,6 +140,9 @@ class GatewayApp:
 
         stream = adapter.wants_stream(body, path, query)
         upstream_body, hide = adapter.prepare_upstream_body(body) if stream else (body, False)
+        # The client's own bytes go upstream unless a field had to change: a JSON round
+        # trip would alter numbers (big integers) the provider should see as sent.
+        payload = raw if upstream_body is body else orjson.dumps(upstream_body)
         request = MeteredRequest(
             adapter=adapter,
             upstream=upstream,
@@ -146,12 +157,13 @@ class GatewayApp:
         call = UpstreamCall(
             self.meter, self._client(), request, url, self._headers(headers, upstream)
         )
-        await call.run(send, receive, upstream_body, hide)
+        await call.run(send, receive, payload, stream, hide)
 
     async def _json_body(
         self, adapter: WireAdapter, receive: Receive, send: Send
-    ) -> dict[str, Any] | None:
-        """The request's JSON object, or None after answering 4xx (nothing is forwarded)."""
+    ) -> tuple[bytes, dict[str, Any]] | None:
+        """The request's bytes and JSON object, or None after answering 4xx (nothing is
+        forwarded)."""
         try:
             raw = await read_body(receive, self.settings.max_body_bytes)
         except BodyTooLarge:
@@ -167,7 +179,7 @@ class GatewayApp:
         if problem:
             await send_error(send, adapter, 400, problem)
             return None
-        return body  # type: ignore[no-any-return]
+        return raw, body
 
     def _headers(self, client: Mapping[bytes, bytes], upstream: Any) -> dict[str, str]:
         headers = {"content-type": "application/json"}
@@ -188,12 +200,33 @@ class GatewayApp:
         return self._session
 
 
+def _log_upstreams(config: Config, env: Mapping[str, str]) -> None:
+    """Say where requests will go and which upstreams lack a key, before any does."""
+    for upstream in config.upstreams:
+        has_key = bool(upstream.api_key(env))
+        log.info(
+            "upstream %s (%s) at %s, key %s",
+            upstream.name,
+            upstream.protocol,
+            upstream.base_url,
+            "set" if has_key else "not set",
+        )
+        if not has_key and not upstream.local and upstream.key_env:
+            log.warning(
+                "upstream %s has no key: set %s, or its requests will be refused upstream",
+                upstream.name,
+                upstream.key_env,
+            )
+
+
 def _shape_problem(body: Any) -> str | None:
     if not isinstance(body, dict):
         return "request body must be a JSON object"
     model = body.get("model")
     if model is not None and (not isinstance(model, str) or not model):
         return "`model` must be a non-empty string"
+    if model is not None and len(model) > MAX_MODEL_CHARS:
+        return f"`model` is longer than {MAX_MODEL_CHARS} characters"
     stream = body.get("stream")
     if stream is not None and not isinstance(stream, bool):
         return "`stream` must be true or false"

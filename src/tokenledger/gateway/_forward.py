@@ -3,6 +3,11 @@
 A reply is recorded in the ledger before its last byte reaches the client: the bytes
 after the provider's final counts (the end of the stream) are held back until the
 event is committed, so a client that got a whole reply is never unrecorded.
+
+Every way a call can end has one outcome: a whole reply is `ok`; an upstream error
+status, an unreachable upstream, a body cut off or an error event inside a stream is
+`upstream_error`; a client that goes away first is `client_cancelled`, and the
+upstream call is closed at once so the provider stops generating.
 """
 
 from __future__ import annotations
@@ -12,13 +17,12 @@ import logging
 from typing import Any
 
 import aiohttp
-import orjson
 
 from tokenledger.gateway._asgi import Receive, Send
 from tokenledger.gateway._errors import send_error
 from tokenledger.ledger import EventStatus
 from tokenledger.metering import Meter, MeteredRequest
-from tokenledger.wire import Reading
+from tokenledger.wire import Reading, StreamMeter
 
 log = logging.getLogger("tokenledger.gateway")
 
@@ -27,6 +31,12 @@ PASSED_HEADERS = frozenset(
     {"retry-after", "x-should-retry", "x-request-id", "request-id", "openai-processing-ms"}
 )
 PASSED_PREFIXES = ("x-ratelimit-", "anthropic-ratelimit-")
+
+# Bytes held back after the final counts before the rest is let through anyway: a
+# well-behaved stream ends within a few events, a misbehaving one must not stall.
+MAX_HELD_BYTES = 64 * 1024
+
+UPSTREAM_FAILURES = (aiohttp.ClientError, OSError, TimeoutError)
 
 
 class UpstreamCall:
@@ -46,88 +56,200 @@ class UpstreamCall:
         self.url = url
         self.headers = headers
 
-    async def run(self, send: Send, receive: Receive, body: dict[str, Any], hide: bool) -> None:
+    async def run(
+        self, send: Send, receive: Receive, body: bytes, stream: bool, hide: bool
+    ) -> None:
+        watch = _DisconnectWatch(receive)
         try:
-            response = await self.session.post(
-                self.url, data=orjson.dumps(body), headers=self.headers
-            )
-        except (aiohttp.ClientError, OSError, TimeoutError) as error:
+            await self._exchange(send, watch, body, stream, hide)
+        finally:
+            watch.stop()
+
+    async def _exchange(
+        self, send: Send, watch: _DisconnectWatch, body: bytes, stream: bool, hide: bool
+    ) -> None:
+        opened = await watch.until_gone(self._post(body))
+        if opened is None:
+            await self._record(Reading(), "client_cancelled", 499)
+            return
+        response, error = opened
+        if response is None:
             await self._unreachable(send, error)
             return
 
         async with response:
             content_type = response.headers.get("content-type", "")
-            if response.status == 200 and content_type.startswith("text/event-stream"):
-                await self._stream(send, receive, response, hide)
+            if response.status == 200 and _streams(self.request, content_type, stream):
+                await self._stream(send, watch, response, hide)
             else:
-                await self._whole(send, response)
+                await self._whole(send, watch, response)
 
-    async def _unreachable(self, send: Send, error: BaseException) -> None:
+    async def _post(
+        self, body: bytes
+    ) -> tuple[aiohttp.ClientResponse | None, BaseException | None]:
+        try:
+            # Redirects are not followed: the provider key must reach only the
+            # configured upstream, never a host a reply points at.
+            response = await self.session.post(
+                self.url, data=body, headers=self.headers, allow_redirects=False
+            )
+        except UPSTREAM_FAILURES as error:
+            return None, error
+        return response, None
+
+    async def _unreachable(self, send: Send, error: BaseException | None) -> None:
         name = self.request.upstream.name
         log.warning("upstream %s unreachable: %s", name, type(error).__name__)
         await self._record(Reading(), "upstream_error", 502)
         message = f"the gateway could not reach upstream {name!r}; try again later"
         await send_error(send, self.request.adapter, 502, message)
 
-    async def _whole(self, send: Send, response: aiohttp.ClientResponse) -> None:
-        payload = await response.read()
+    async def _whole(
+        self, send: Send, watch: _DisconnectWatch, response: aiohttp.ClientResponse
+    ) -> None:
+        read = await watch.until_gone(_read_all(response))
+        if read is None:
+            response.close()
+            await self._record(Reading(), "client_cancelled", 499)
+            return
+        payload, error = read
+        if payload is None:
+            await self._cut_off(send, error)
+            return
+
         status = response.status
-        reading = (
-            self.request.adapter.read_response_bytes(payload) if status == 200 else Reading()
-        )
-        outcome: EventStatus = "ok" if status == 200 else "upstream_error"
-        await self._record(reading, outcome, status)
+        ok = status == 200
+        reading = self.request.adapter.read_response_bytes(payload) if ok else Reading()
+        await self._record(reading, "ok" if ok else "upstream_error", status)
         await send(_start(status, response, self.request.event_id))
         await send({"type": "http.response.body", "body": payload})
 
+    async def _cut_off(self, send: Send, error: BaseException | None) -> None:
+        # The provider may have billed a reply it could not finish sending: estimated.
+        name = self.request.upstream.name
+        log.warning("upstream %s reply cut off: %s", name, type(error).__name__)
+        await self._record(Reading(), "upstream_error", 502, produced=True)
+        message = f"upstream {name!r} broke off its reply; try again later"
+        await send_error(send, self.request.adapter, 502, message)
+
     async def _stream(
-        self, send: Send, receive: Receive, response: aiohttp.ClientResponse, hide: bool
+        self, send: Send, watch: _DisconnectWatch, response: aiohttp.ClientResponse, hide: bool
     ) -> None:
         meter = self.request.adapter.stream_meter(hide_usage_event=hide)
         await send(_start(200, response, self.request.event_id))
-        outcome, held = await self._pump(send, receive, response, meter)
+        outcome, held = await self._pump(send, watch, response, meter)
         held += meter.finish()
-        await self._record(meter.reading, outcome, 200)
-        if outcome != "client_cancelled":
-            await send({"type": "http.response.body", "body": held})
+        broken = outcome == "upstream_error"
+        reading = meter.reading
+        if outcome == "ok" and reading.error and not reading.complete:
+            # An error event inside a 200 stream (an overloaded provider) ended it; the
+            # client's SDK reads that event and raises its own error.
+            outcome = "upstream_error"
+        await self._record(reading, outcome, 200, produced=True)
+        if outcome == "client_cancelled":
+            return
+        # After a broken upstream, returning without the final message makes the server
+        # drop the connection: the client's SDK sees a broken stream, not a short one.
+        await send({"type": "http.response.body", "body": held, "more_body": broken})
 
     async def _pump(
-        self, send: Send, receive: Receive, response: aiohttp.ClientResponse, meter: Any
+        self,
+        send: Send,
+        watch: _DisconnectWatch,
+        response: aiohttp.ClientResponse,
+        meter: StreamMeter,
     ) -> tuple[EventStatus, bytes]:
-        """Pass chunks on as they come; hold back what follows the final counts.
-
-        When the client goes away, the upstream reply is closed at once (the provider
-        stops generating, and billing, soon after) and the loop ends.
-        """
+        """Pass chunks on as they come; hold back what follows the final counts."""
         held = b""
-        gone = asyncio.Event()
-        watcher = asyncio.ensure_future(_wait_disconnect(receive))
-
-        def on_disconnect(task: asyncio.Future[None]) -> None:
-            if not task.cancelled():
-                gone.set()
-                response.close()
-
-        watcher.add_done_callback(on_disconnect)
+        watch.on_gone(response.close)
         try:
             async for chunk in response.content.iter_any():
                 out = meter.feed(chunk)
                 if meter.reading.complete:
                     held += out
+                    if len(held) > MAX_HELD_BYTES:
+                        # Still keep the last byte back until the event is committed.
+                        await _send_more(send, held[:-1])
+                        held = held[-1:]
                 elif out:
-                    await send({"type": "http.response.body", "body": out, "more_body": True})
-        except (aiohttp.ClientError, OSError, TimeoutError) as error:
-            if not gone.is_set():
+                    await _send_more(send, out)
+        except UPSTREAM_FAILURES as error:
+            if not watch.gone:
                 log.warning("upstream stream broke: %s", type(error).__name__)
                 return "upstream_error", held
-        finally:
-            watcher.remove_done_callback(on_disconnect)
-            watcher.cancel()
-        return ("client_cancelled" if gone.is_set() else "ok"), held
+        return ("client_cancelled" if watch.gone else "ok"), held
 
-    async def _record(self, reading: Reading, outcome: EventStatus, http_status: int) -> None:
-        event = self.meter.event(self.request, reading, status=outcome, http_status=http_status)
+    async def _record(
+        self, reading: Reading, outcome: EventStatus, http_status: int, produced: bool = False
+    ) -> None:
+        request = self.request
+        if reading.complete and reading.usage is not None:
+            event = self.meter.event(request, reading, status=outcome, http_status=http_status)
+        else:
+            # Counting tokens of a long prompt takes a while: not on the event loop.
+            event = await asyncio.to_thread(
+                self.meter.event,
+                request,
+                reading,
+                status=outcome,
+                http_status=http_status,
+                produced=produced or outcome == "client_cancelled",
+            )
         await self.meter.record(event)
+
+
+def _streams(request: MeteredRequest, content_type: str, stream_requested: bool) -> bool:
+    if content_type.startswith("text/event-stream"):
+        return True
+    # Gemini's streamGenerateContent without alt=sse streams one JSON array; its meter
+    # reads that form as it arrives.
+    return stream_requested and request.adapter.protocol == "gemini"
+
+
+async def _read_all(
+    response: aiohttp.ClientResponse,
+) -> tuple[bytes | None, BaseException | None]:
+    try:
+        return await response.read(), None
+    except UPSTREAM_FAILURES as error:
+        return None, error
+
+
+async def _send_more(send: Send, body: bytes) -> None:
+    await send({"type": "http.response.body", "body": body, "more_body": True})
+
+
+class _DisconnectWatch:
+    """Notices the client going away while the gateway waits on the upstream."""
+
+    def __init__(self, receive: Receive) -> None:
+        self.gone = False
+        self._callbacks: list[Any] = []
+        self._task = asyncio.ensure_future(_wait_disconnect(receive))
+        self._task.add_done_callback(self._fire)
+
+    def _fire(self, task: asyncio.Future[None]) -> None:
+        if task.cancelled():
+            return
+        self.gone = True
+        for callback in self._callbacks:
+            callback()
+
+    def on_gone(self, callback: Any) -> None:
+        self._callbacks.append(callback)
+
+    async def until_gone(self, work: Any) -> Any:
+        """`work`'s result, or None if the client went away first (work is cancelled)."""
+        job = asyncio.ensure_future(work)
+        await asyncio.wait((job, self._task), return_when=asyncio.FIRST_COMPLETED)
+        if job.done():
+            return job.result()
+        job.cancel()
+        return None
+
+    def stop(self) -> None:
+        self._task.remove_done_callback(self._fire)
+        self._task.cancel()
 
 
 async def _wait_disconnect(receive: Receive) -> None:
@@ -147,5 +269,10 @@ def _start(status: int, response: aiohttp.ClientResponse, event_id: str) -> dict
             or lower in PASSED_HEADERS
             or lower.startswith(PASSED_PREFIXES)
         ):
-            headers.append((lower.encode("latin-1"), value.encode("latin-1")))
+            try:
+                headers.append((lower.encode("latin-1"), value.encode("latin-1")))
+            except UnicodeEncodeError:
+                # HTTP header values are Latin-1; a value that is not is dropped, not
+                # allowed to fail the reply.
+                continue
     return {"type": "http.response.start", "status": status, "headers": headers}

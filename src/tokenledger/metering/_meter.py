@@ -8,9 +8,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
-from tokenledger.catalog import count_tokens, price_usage
+from tokenledger.catalog import Cost, count_tokens, price_usage
 from tokenledger.config import Config, Upstream
 from tokenledger.ledger import EventStatus, EventWriter, Ledger, UsageEvent, new_event_id
 from tokenledger.metering._callbacks import Callbacks, fire_async, fire_sync
@@ -65,20 +66,30 @@ class Meter:
         *,
         status: EventStatus,
         http_status: int | None,
+        produced: bool = False,
     ) -> UsageEvent:
-        usage, estimated = self._usage(request, reading, status)
-        model = reading.model or None
-        cost = price_usage(
-            usage,
-            model=model,
-            model_requested=request.model_requested,
-            provider=request.upstream.name,
-            at=request.started_at,
-            provider_cost_usd=None if estimated else reading.provider_cost_usd,
-            local=request.upstream.local,
-            service_tier=reading.service_tier,
-            config=self.config,
-        )
+        """The event for a reply as read so far.
+
+        `produced` says the provider may have generated (and billed) output that gave
+        no counts, as when a stream breaks off: the counts are then estimated rather
+        than recorded as zero.
+        """
+        usage, estimated = self._usage(request, reading, status, produced)
+        model = _clip(reading.model)
+        if status == "upstream_error" and not estimated and usage == _NOTHING:
+            cost = Cost(total_usd=_ZERO_USD, source="unbilled")
+        else:
+            cost = price_usage(
+                usage,
+                model=model,
+                model_requested=request.model_requested,
+                provider=request.upstream.name,
+                at=request.started_at,
+                provider_cost_usd=None if estimated else reading.provider_cost_usd,
+                local=request.upstream.local,
+                service_tier=reading.service_tier,
+                config=self.config,
+            )
         return UsageEvent(
             provider=request.upstream.name,
             api=request.adapter.api,
@@ -86,7 +97,7 @@ class Meter:
             cost_usd=cost.total_usd,
             cost_source=cost.source,
             user=request.user,
-            model_requested=request.model_requested,
+            model_requested=_clip(request.model_requested),
             model=model,
             price_entry=cost.price_entry,
             price_version=cost.price_version,
@@ -102,16 +113,18 @@ class Meter:
         )
 
     def _usage(
-        self, request: MeteredRequest, reading: Reading, status: EventStatus
+        self, request: MeteredRequest, reading: Reading, status: EventStatus, produced: bool
     ) -> tuple[Usage, bool]:
         """The provider's counts when they came; otherwise our own estimate.
 
-        A failed upstream call bills nothing, so it records zero rather than a guess.
+        An upstream that refused the call or could not be reached bills nothing, so
+        that records zero rather than a guess.
         """
         if reading.complete and reading.usage is not None:
             return reading.usage, False
-        if status == "upstream_error":
-            return Usage(), False
+        refused = status == "upstream_error" and not produced
+        if refused and not reading.text and reading.usage is None:
+            return _NOTHING, False
         return self._estimate(request, reading), True
 
     def _estimate(self, request: MeteredRequest, reading: Reading) -> Usage:
@@ -150,6 +163,16 @@ class Meter:
             fire_sync(self.callbacks.for_event(event), event)
 
 
+# Model names come from clients and replies; the ledger keeps this many characters.
+MAX_MODEL_CHARS = 200
+_NOTHING = Usage()
+_ZERO_USD = Decimal(0)
+
+
+def _clip(name: str | None) -> str | None:
+    return name[:MAX_MODEL_CHARS] if name else None
+
+
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -158,7 +181,8 @@ def _log_event(event: UsageEvent) -> None:
     if not log.isEnabledFor(logging.INFO):
         return
     log.info(
-        "metered %s %s user=%s model=%s in=%d out=%d cost_usd=%s status=%s",
+        # %r: names come from clients, and a newline in one must not forge a log line.
+        "metered %s %s user=%r model=%r in=%d out=%d cost_usd=%s status=%s",
         event.provider,
         event.api,
         event.user,

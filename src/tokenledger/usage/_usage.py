@@ -13,6 +13,10 @@ from typing import Any
 
 from tokenledger.errors import InvalidUsageError
 
+# Far above any context window, far below what a 64-bit column holds even summed over
+# billions of requests: a larger count is a malformed reply, not usage.
+MAX_TOKENS = 2**40
+
 
 @dataclass(frozen=True, slots=True)
 class Usage:
@@ -45,6 +49,10 @@ class Usage:
                 )
             if value < 0:
                 raise InvalidUsageError(f"{name} cannot be negative, got {value}")
+            if value > MAX_TOKENS:
+                raise InvalidUsageError(
+                    f"{name} of {value} is beyond any real request (at most {MAX_TOKENS})"
+                )
 
     @property
     def total_tokens(self) -> int:

@@ -17,6 +17,8 @@ import orjson
 
 from tokenledger.errors import InvalidUsageError
 
+MAX_COST_USD = Decimal(1_000_000)
+
 
 def count(obj: Mapping[str, Any], key: str) -> int:
     """A token count, 0 when the provider sent none (absent or null)."""
@@ -80,6 +82,10 @@ def money(value: Any) -> Decimal | None:
 
     if not amount.is_finite() or amount < 0:
         raise InvalidUsageError(f"cost must be a non-negative number, got {value!r}")
+    # No single request costs a million dollars, and no price has thirty decimal
+    # places: such a figure is a malformed reply, and storing it would skew every total.
+    if amount > MAX_COST_USD or amount.as_tuple().exponent < -30:  # type: ignore[operator]
+        raise InvalidUsageError(f"cost {value!r} is not a plausible price of one request")
     return amount
 
 
