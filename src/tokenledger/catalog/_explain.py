@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from genai_prices import data_snapshot
 from genai_prices import types as gp
 
 from tokenledger.catalog._cost import CostSource
@@ -13,6 +14,7 @@ from tokenledger.catalog._lookup import (
     PRICE_DATA_VERSION,
     CatalogEntry,
     PricedUnit,
+    _price_data_provider,
     find_entry,
     priced_units,
 )
@@ -77,7 +79,7 @@ class PriceExplanation:
 
     def _verdict(self) -> str:
         if self.source == "local":
-            return "local upstream, cost 0"
+            return f"local upstream {self.provider}: cost 0"
         if self.price_entry is None:
             return "no price known"
         return f"priced by {self.price_entry} (matched by {self.matched_by!r})"
@@ -177,3 +179,18 @@ def context_window(model: str, provider: str | None = None) -> int | None:
     """The model's context window in tokens, as the price data states it; None if unknown."""
     found = find_entry(model, provider)
     return found.model.context_window if found else None
+
+
+def provider_known(provider: str, config: Config | None = None) -> bool:
+    """Whether `provider` names a configured upstream or a provider of the price data."""
+    if config is not None and config.upstream(provider) is not None:
+        return True
+    snapshot = data_snapshot.get_snapshot()
+    return _price_data_provider(snapshot, provider.lower()) is not None
+
+
+def known_providers(config: Config | None = None) -> tuple[str, ...]:
+    """Configured upstream names, then the price data's provider ids, for messages."""
+    upstreams = tuple(upstream.name for upstream in config.upstreams) if config else ()
+    catalog = tuple(provider.id for provider in data_snapshot.get_snapshot().providers)
+    return tuple(dict.fromkeys((*upstreams, *catalog)))

@@ -1,4 +1,8 @@
-"""Turning ledger rows into JSON lines, CSV and Rich tables. No ledger access here."""
+"""Turning ledger rows into JSON lines, CSV and Rich tables. No ledger access here.
+
+Records keep typed values (Decimal money, bool, lists); each format writes them its
+own way, so JSON and CSV cannot disagree about a cost.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +10,19 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 import orjson
 from rich.table import Table
+from rich.text import Text
 
 from tokenledger.ledger import UsageEvent, UsageTotal
+from tokenledger.usage import USAGE_FIELDS
 
-EVENT_COLUMNS = (
+# Every column of `events` and `export`, as the UsageEvent attribute it comes from: the
+# one list both the JSON keys and the CSV header are made from.
+_EVENT_ATTRIBUTES = (
     "id",
     "ts",
     "user",
@@ -22,14 +31,7 @@ EVENT_COLUMNS = (
     "api",
     "model_requested",
     "model",
-    "input_tokens",
-    "output_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "cache_write_1h_tokens",
-    "reasoning_tokens",
-    "total_tokens",
-    "web_searches",
+    *(f"usage.{name}" for name in (*USAGE_FIELDS, "total_tokens")),
     "cost_usd",
     "cost_source",
     "price_entry",
@@ -40,6 +42,11 @@ EVENT_COLUMNS = (
     "latency_ms",
     "flags",
 )
+_EVENT_GETTERS = tuple(
+    (attribute.rpartition(".")[2], attrgetter(attribute)) for attribute in _EVENT_ATTRIBUTES
+)
+EVENT_COLUMNS = tuple(column for column, _ in _EVENT_GETTERS)
+
 TOTAL_COLUMNS = (
     "requests",
     "input_tokens",
@@ -52,51 +59,49 @@ TOTAL_COLUMNS = (
     "unknown_cost_requests",
 )
 
+# A spreadsheet takes a cell starting with one of these as a formula (OWASP, "CSV
+# Injection"); names come from clients, so such a cell is written with a leading '.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
 
 def event_record(event: UsageEvent) -> dict[str, Any]:
-    usage = event.usage
-    return {
-        "id": event.id,
-        "ts": event.ts.isoformat(),
-        "user": event.user,
-        "source": event.source,
-        "provider": event.provider,
-        "api": event.api,
-        "model_requested": event.model_requested,
-        "model": event.model,
-        **usage.as_dict(),
-        "cost_usd": _money(event.cost_usd),
-        "cost_source": event.cost_source,
-        "price_entry": event.price_entry,
-        "price_version": event.price_version,
-        "estimated": event.estimated,
-        "status": event.status,
-        "http_status": event.http_status,
-        "latency_ms": event.latency_ms,
-        "flags": list(event.flags),
-    }
+    record = {column: get(event) for column, get in _EVENT_GETTERS}
+    record["ts"] = event.ts.isoformat()
+    record["flags"] = list(event.flags)
+    return record
 
 
 def total_record(total: UsageTotal, by: str) -> dict[str, Any]:
     record: dict[str, Any] = {by: total.key}
     for column in TOTAL_COLUMNS:
         record[column] = getattr(total, column)
-    record["cost_usd"] = _money(total.cost_usd)
+    if total.requests and total.unknown_cost_requests == total.requests:
+        # Nothing in the group had a known cost: its sum is unknown, not zero.
+        record["cost_usd"] = None
     return record
 
 
-def _money(value: Decimal | None) -> str | None:
+def money(value: Decimal) -> str:
+    """A cost in plain decimal notation, exactly, without trailing zeros: "0.00015"."""
+    normal = value.normalize()
+    # normalize() turns 0.000 into 0E-3 and 100 into 1E+2; "f" writes both plainly.
+    return format(normal, "f")
+
+
+def _json_default(value: Any) -> Any:
     # A decimal string keeps every digit; JSON numbers would pass through floats.
-    return None if value is None else format(value, "f")
+    if isinstance(value, Decimal):
+        return money(value)
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
 def jsonl(records: Iterable[dict[str, Any]]) -> Iterator[str]:
     for record in records:
-        yield orjson.dumps(record).decode()
+        yield orjson.dumps(record, default=_json_default).decode()
 
 
 def json_document(records: list[dict[str, Any]]) -> str:
-    return orjson.dumps(records, option=orjson.OPT_INDENT_2).decode()
+    return orjson.dumps(records, default=_json_default, option=orjson.OPT_INDENT_2).decode()
 
 
 def csv_lines(records: Iterable[dict[str, Any]], columns: list[str]) -> Iterator[str]:
@@ -104,7 +109,7 @@ def csv_lines(records: Iterable[dict[str, Any]], columns: list[str]) -> Iterator
     writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
     writer.writeheader()
     for record in records:
-        writer.writerow({key: _csv_cell(value) for key, value in record.items()})
+        writer.writerow({key: csv_cell(value) for key, value in record.items()})
         yield buffer.getvalue().rstrip("\r\n")
         buffer.seek(0)
         buffer.truncate()
@@ -112,21 +117,38 @@ def csv_lines(records: Iterable[dict[str, Any]], columns: list[str]) -> Iterator
         yield buffer.getvalue().rstrip("\r\n")
 
 
-def _csv_cell(value: Any) -> Any:
-    if isinstance(value, list):
-        return ";".join(str(item) for item in value)
-    return value
+def csv_cell(value: Any) -> str:
+    """One CSV cell: booleans as true/false, money exact, names safe from formulas."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return money(value)
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, list | tuple):
+        value = ";".join(str(item) for item in value)
+    text = str(value)
+    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
+
+
+def table_cell(value: Any) -> Text:
+    """A table cell shown as is: names from clients may hold Rich markup like [bold]."""
+    if value is None:
+        return Text("unknown")
+    if isinstance(value, Decimal):
+        return Text(money(value))
+    return Text(str(value))
 
 
 def totals_table(records: list[dict[str, Any]], by: str, title: str) -> Table:
-    table = Table(title=title)
+    table = Table(title=Text(title))
     table.add_column(by)
     for column in TOTAL_COLUMNS:
         table.add_column(column.replace("_tokens", "").replace("_", " "), justify="right")
     for record in records:
-        cells = [str(record[by])]
-        for column in TOTAL_COLUMNS:
-            value = record[column]
-            cells.append("unknown" if value is None else str(value))
+        cells = [Text("(none)") if record[by] is None else table_cell(record[by])]
+        cells.extend(table_cell(record[column]) for column in TOTAL_COLUMNS)
         table.add_row(*cells)
     return table

@@ -17,22 +17,33 @@ from tokenledger.ledger import UsageTotal, open_ledger
 
 
 def run_demo(database_url: str | None = None) -> list[UsageTotal]:
-    """Meter every demo recording through a gateway; return the usage totals by model."""
-    folder = tempfile.mkdtemp(prefix="tokenledger-demo-")
-    url = database_url or f"sqlite:///{Path(folder) / 'demo.db'}"
+    """Meter every demo recording through a gateway; return the usage totals by model.
+
+    Without `database_url` the ledger is a file in a temporary folder, removed on return.
+    """
+    if database_url is not None:
+        return _run(database_url)
+    with tempfile.TemporaryDirectory(prefix="tokenledger-demo-") as folder:
+        return _run(f"sqlite:///{Path(folder) / 'demo.db'}")
+
+
+def _run(url: str) -> list[UsageTotal]:
     with ReplayServer() as replay:
-        env = _demo_env(replay.url)
-        app = GatewayApp(GatewaySettings(database_url=url, env=env))
+        app = GatewayApp(GatewaySettings(database_url=url, env=_demo_env(replay.url)))
         gateway = ServerThread(app)
-        gateway.start()
         try:
+            gateway.start()
             key = app.ledger.create_key("demo").key
             for exchange in replay.app.exchanges:
                 replay.app.prefer(exchange.file, exchange.index)
                 _send(gateway.url, key, exchange)
         finally:
             gateway.stop()
-    return open_ledger(url).usage_totals(period="all", by="model")
+            # Every connection must be closed before the temporary folder goes: SQLite
+            # folds its -wal and -shm files back into the database on the last close.
+            app.ledger.close()
+    with open_ledger(url) as ledger:
+        return ledger.usage_totals(period="all", by="model")
 
 
 def _demo_env(replay_url: str) -> dict[str, str]:

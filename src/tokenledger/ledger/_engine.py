@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 
 from tokenledger.ledger._types import register_sqlite_functions
 
@@ -20,14 +22,29 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 # Execution option that makes a SQLite transaction start with BEGIN IMMEDIATE.
 WRITE_OPTION = "tokenledger_write"
 
+# The password of user:password@host, hidden from messages about a URL.
+_PASSWORD = re.compile(r"(://[^:/@]*:)[^@/]*@")
+
 
 def resolve_url(url: str | None) -> URL:
     """The argument, else $TOKENLEDGER_DATABASE_URL, else a SQLite file here.
 
-    `postgresql://` and `postgres://` mean psycopg 3, the driver we ship with.
+    A value without `://` is a SQLite file path (`ledger.db`, `/var/lib/tl/ledger.db`),
+    so a plain path works where a URL is asked for. `postgresql://` and `postgres://`
+    mean psycopg 3, the driver we ship with. A URL that cannot be parsed raises
+    SQLAlchemy's `ArgumentError`, naming the URL.
     """
     text = url or os.environ.get(DATABASE_URL_ENV) or DEFAULT_DATABASE_URL
-    parsed = make_url(text)
+    if "://" not in text:
+        return URL.create("sqlite", database=os.path.expanduser(text))
+
+    try:
+        parsed = make_url(text)
+    except (ArgumentError, ValueError) as error:
+        # make_url raises ValueError, not ArgumentError, for a port that is not a number,
+        # and names the URL in neither.
+        shown = _PASSWORD.sub(r"\1***@", text)
+        raise ArgumentError(f"could not parse database URL {shown!r}: {error}") from error
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed
