@@ -47,6 +47,8 @@ class FaultyUpstream:
         await _start(send, b"text/event-stream")
         for number in range(3):
             await _more(send, chunk(model, f"word{number} "))
+        # Let the words reach the gateway before the connection drops.
+        await asyncio.sleep(0.2)
         raise Aborted
 
     async def fault_broken_body(self, send: Send, model: str) -> None:
