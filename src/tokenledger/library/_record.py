@@ -8,7 +8,6 @@ purpose: callbacks have run when `ask` returns, so a caller can rely on them.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -17,15 +16,13 @@ from tokenledger.config import Upstream
 from tokenledger.ledger import ChatRecord, ChatStore, EventStatus, MessageRecord
 from tokenledger.library._message import ChatUsageEvent
 from tokenledger.library._settings import runtime
+from tokenledger.metering import MeteredRequest, log_event
 
 # Not re-exported by tokenledger.metering; the library fires callbacks exactly as
 # the meter does, so it uses the meter's own functions rather than a copy.
 from tokenledger.metering._callbacks import fire_async, fire_sync
-from tokenledger.metering._meter import MeteredRequest
 from tokenledger.policy import hooks
 from tokenledger.wire import Reading, WireAdapter
-
-log = logging.getLogger("tokenledger.library")
 
 
 def new_request(
@@ -86,7 +83,7 @@ def record_sync(
     chat: ChatRecord | None = None,
 ) -> None:
     _store(event, messages, chat)
-    _log(event)
+    log_event(event)
     callbacks = hooks().callbacks
     if callbacks:
         fire_sync(callbacks.for_event(event), event)
@@ -99,7 +96,7 @@ async def record_async(
 ) -> None:
     if runtime().ledger() is not None:
         await asyncio.to_thread(_store, event, messages, chat)
-    _log(event)
+    log_event(event)
     callbacks = hooks().callbacks
     if callbacks:
         await fire_async(callbacks.for_event(event), event)
@@ -119,20 +116,3 @@ def _store(
         store.create_chat(chat)
     if messages:
         store.add_messages(messages)
-
-
-def _log(event: ChatUsageEvent) -> None:
-    if not log.isEnabledFor(logging.INFO):
-        return
-    log.info(
-        "metered %s %s user=%s chat=%s model=%s in=%d out=%d cost_usd=%s status=%s",
-        event.provider,
-        event.api,
-        event.user,
-        event.chat_id,
-        event.model or event.model_requested,
-        event.usage.input_tokens,
-        event.usage.output_tokens,
-        event.cost_usd if event.cost_usd is not None else "unknown",
-        event.status,
-    )

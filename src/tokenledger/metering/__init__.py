@@ -5,6 +5,6 @@ recorded and called back in exactly one way.
 """
 
 from tokenledger.metering._callbacks import Callbacks, UsageCallback
-from tokenledger.metering._meter import Meter, MeteredRequest
+from tokenledger.metering._meter import Meter, MeteredRequest, log_event
 
-__all__ = ["Callbacks", "Meter", "MeteredRequest", "UsageCallback"]
+__all__ = ["Callbacks", "Meter", "MeteredRequest", "UsageCallback", "log_event"]

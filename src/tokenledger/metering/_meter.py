@@ -149,7 +149,7 @@ class Meter:
             await self.writer.submit(event)
         else:
             await asyncio.to_thread(self.ledger.record, event)
-        _log_event(event)
+        log_event(event)
         chosen = self.callbacks.for_event(event) if self.callbacks else []
         if chosen:
             task = asyncio.create_task(fire_async(chosen, event))
@@ -158,7 +158,7 @@ class Meter:
 
     def record_sync(self, event: UsageEvent) -> None:
         self.ledger.record(event)
-        _log_event(event)
+        log_event(event)
         if self.callbacks:
             fire_sync(self.callbacks.for_event(event), event)
 
@@ -177,7 +177,8 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _log_event(event: UsageEvent) -> None:
+def log_event(event: UsageEvent) -> None:
+    """One info line per metered request: counts and cost, never prompt text or keys."""
     if not log.isEnabledFor(logging.INFO):
         return
     log.info(

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from tokenledger.usage import Usage
-from tokenledger.wire._fields import loads_exact
+from tokenledger.wire._fields import loads_exact, string
 
 JSON = dict[str, Any]
 
@@ -63,12 +63,13 @@ class WireAdapter(ABC):
     # Which error format and key header the API uses: "openai", "anthropic" or "gemini".
     protocol: ClassVar[str]
 
-    @abstractmethod
     def request_model(self, body: JSON, path: str) -> str | None:
-        """The model a request asks for (Gemini names it in the path)."""
+        """The model a request asks for: its `model` field (Gemini names it in the path)."""
+        return string(body, "model")
 
-    @abstractmethod
-    def wants_stream(self, body: JSON, path: str, query: str) -> bool: ...
+    def wants_stream(self, body: JSON, path: str, query: str) -> bool:
+        """Whether the reply will stream: `"stream": true` (Gemini says so in the path)."""
+        return body.get("stream") is True
 
     def prepare_upstream_body(self, body: JSON) -> tuple[JSON, bool]:
         """The body to send upstream, and whether the client must not see an extra

@@ -214,12 +214,6 @@ class AnthropicAdapter(WireAdapter):
     api: ClassVar[str] = "anthropic-messages"
     protocol: ClassVar[str] = "anthropic"
 
-    def request_model(self, body: JSON, path: str) -> str | None:
-        return string(body, "model")
-
-    def wants_stream(self, body: JSON, path: str, query: str) -> bool:
-        return body.get("stream") is True
-
     def read_response(self, body: JSON) -> Reading:
         reading = Reading(model=string(body, "model"))
         reading.text = content_text(body.get("content"), _TEXT)

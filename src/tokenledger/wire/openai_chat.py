@@ -175,12 +175,6 @@ class OpenAIChatAdapter(WireAdapter):
     api: ClassVar[str] = "openai-chat"
     protocol: ClassVar[str] = "openai"
 
-    def request_model(self, body: JSON, path: str) -> str | None:
-        return string(body, "model")
-
-    def wants_stream(self, body: JSON, path: str, query: str) -> bool:
-        return body.get("stream") is True
-
     def prepare_upstream_body(self, body: JSON) -> tuple[JSON, bool]:
         """Ask for stream usage when the client did not, and hide that extra event."""
         if body.get("stream") is not True:

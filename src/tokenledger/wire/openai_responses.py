@@ -132,12 +132,6 @@ class OpenAIResponsesAdapter(WireAdapter):
     api: ClassVar[str] = "openai-responses"
     protocol: ClassVar[str] = "openai"
 
-    def request_model(self, body: JSON, path: str) -> str | None:
-        return string(body, "model")
-
-    def wants_stream(self, body: JSON, path: str, query: str) -> bool:
-        return body.get("stream") is True
-
     def read_response(self, body: JSON) -> Reading:
         reading = Reading(text=_output_text(body))
         _read_final(reading, body)
