@@ -16,11 +16,7 @@ from tokenledger.config import Upstream
 from tokenledger.ledger import ChatRecord, ChatStore, EventStatus, MessageRecord
 from tokenledger.library._message import ChatUsageEvent
 from tokenledger.library._settings import runtime
-from tokenledger.metering import MeteredRequest, log_event
-
-# Not re-exported by tokenledger.metering; the library fires callbacks exactly as
-# the meter does, so it uses the meter's own functions rather than a copy.
-from tokenledger.metering._callbacks import fire_async, fire_sync
+from tokenledger.metering import MeteredRequest, fire_async, fire_sync, log_event
 from tokenledger.policy import hooks
 from tokenledger.wire import Reading, WireAdapter
 

@@ -4,7 +4,15 @@ Both faces (gateway and library) meter through here, so a reply is parsed, price
 recorded and called back in exactly one way.
 """
 
-from tokenledger.metering._callbacks import Callbacks, UsageCallback
+from tokenledger.metering._callbacks import Callbacks, UsageCallback, fire_async, fire_sync
 from tokenledger.metering._meter import Meter, MeteredRequest, log_event
 
-__all__ = ["Callbacks", "Meter", "MeteredRequest", "UsageCallback", "log_event"]
+__all__ = [
+    "Callbacks",
+    "Meter",
+    "MeteredRequest",
+    "UsageCallback",
+    "fire_async",
+    "fire_sync",
+    "log_event",
+]
