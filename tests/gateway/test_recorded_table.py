@@ -137,3 +137,25 @@ def test_upstream_sees_provider_key_never_gateway_key(
         values = " ".join(received.headers.values()) + received.query
         assert gateway.key not in values
         assert PROVIDER_KEY in values
+
+
+@pytest.mark.postgres
+def test_a_gateway_on_postgresql_records_the_same_events(
+    tmp_path: Path, replay: ReplayServer, postgres_database: str
+) -> None:
+    rows = [("openai-chat-stream", 0), ("anthropic-prompt-cache", 0), ("gemini-stream", 0)]
+    app, server = start_gateway(tmp_path, replay.url, database_url=postgres_database)
+    try:
+        gateway = Gateway(server.url, app, app.ledger.create_key("erin").key, "erin")
+        for file, index in rows:
+            call_through_gateway(gateway, file, index, replay)
+        events = gateway.events()
+    finally:
+        server.stop()
+        app.ledger.close()
+
+    assert len(events) == len(rows)
+    by_model = {event.model: event for event in events}
+    for file, index in rows:
+        row = expected_row(file, index)
+        assert_matches(by_model[row["model"]], row)

@@ -7,15 +7,12 @@ own folder and the pricing clock pinned, as the gateway tests do.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
-from sqlalchemy.engine import make_url
 
 import tokenledger
 from tests.gateway.conftest import CONFIG_TOML, PINNED_AT, WIRE, gateway_env
@@ -24,8 +21,6 @@ from tokenledger.demo.replay import ReplayApp, ReplayServer, load_exchanges
 from tokenledger.ledger import Ledger, UsageEvent
 from tokenledger.library import reset
 from tokenledger.library._settings import runtime
-
-DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 @pytest.fixture(scope="session")
@@ -83,45 +78,12 @@ def library(tmp_path: Path, replay: ReplayServer) -> Iterator[Library]:
         reset()
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> str:
-    url = os.environ.get("TOKENLEDGER_TEST_POSTGRES_URL") or DEFAULT_POSTGRES_URL
-    libpq = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    try:
-        with psycopg.connect(libpq, connect_timeout=3):
-            pass
-    except psycopg.Error as error:
-        shown = make_url(url).render_as_string(hide_password=True)
-        reason = (
-            f"PostgreSQL tests did NOT run: no server answered at {shown} ({error}). "
-            "Set TOKENLEDGER_TEST_POSTGRES_URL; TOKENLEDGER_REQUIRE_POSTGRES=1 makes this fail."
-        )
-        if os.environ.get("TOKENLEDGER_REQUIRE_POSTGRES") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return url
-
-
-@pytest.fixture
-def postgres_database(postgres_server: str) -> Iterator[str]:
-    import secrets
-
-    name = f"tl_lib_{secrets.token_hex(6)}"
-    admin = make_url(postgres_server).set(drivername="postgresql")
-    admin_text = admin.render_as_string(hide_password=False)
-    with psycopg.connect(admin_text, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-
-    yield make_url(postgres_server).set(database=name).render_as_string(hide_password=False)
-
-    reset()
-    with psycopg.connect(admin_text, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'ledger.db'}"
+        yield f"sqlite:///{tmp_path / 'ledger.db'}"
+        return
     url: str = request.getfixturevalue("postgres_database")
-    return url
+    yield url
+    # The library's process-wide ledger must let go before the database is dropped.
+    reset()

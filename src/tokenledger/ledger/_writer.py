@@ -330,7 +330,12 @@ class SqliteInserter:
         with self._lock:
             opened, self._opened = self._opened, []
         for connection in opened:
-            connection.close()
+            if self._busy_timeout_ms is None:
+                connection.close()
+            else:
+                # Its busy timeout was changed: discard it rather than hand it back to
+                # the pool, where another caller would expect the engine's timeout.
+                connection.invalidate()
         self._local = threading.local()
 
 
