@@ -20,14 +20,12 @@ class RunningCount:
         self.model = model
         self.input_estimate = input_estimate
         self._output_estimate = 0
-        self._seen_chars = 0
+        self._cursor = 0
         self._last: tuple[int, int, bool] = (0, 0, True)
 
     def chunk(self, reading: Reading) -> Chunk | None:
         """The chunk to hand on after `reading` grew; None when nothing changed."""
-        text = reading.text
-        new = text[self._seen_chars :]
-        self._seen_chars = len(text)
+        new, self._cursor = reading.new_text(self._cursor)
         if new:
             self._output_estimate += count_tokens(new, self.model).tokens
 

@@ -37,6 +37,11 @@ class Reading:
     error: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def new_text(self, cursor: int) -> tuple[str, int]:
+        """The text added since `cursor`, and the cursor to pass next time (start at 0)."""
+        text = self.text
+        return text[cursor:], len(text)
+
 
 class StreamMeter(ABC):
     """Follows one streamed reply chunk by chunk, in the order bytes arrive.

@@ -26,8 +26,9 @@ class StreamReading(Reading):
     """A `Reading` whose text grows piece by piece and is joined only when read.
 
     Appending to one long string would copy the whole text on every event, which grows
-    to tens of microseconds per event in a long reply. Reading `text` joins the pieces
-    gathered since the last read, so it costs time in proportion to the text's length.
+    to tens of microseconds per event in a long reply. Reading `text` joins the pieces;
+    `new_text` hands on only what came since the caller last looked, so following a
+    stream as it grows costs time in proportion to the new text alone.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -36,10 +37,7 @@ class StreamReading(Reading):
 
     @property
     def text(self) -> str:
-        pieces = self._pieces
-        if len(pieces) > 1:
-            pieces[:] = ["".join(pieces)]
-        return pieces[0] if pieces else ""
+        return "".join(self._pieces)
 
     @text.setter
     def text(self, value: str) -> None:
@@ -48,6 +46,11 @@ class StreamReading(Reading):
     def add_text(self, piece: str) -> None:
         if piece:
             self._pieces.append(piece)
+
+    def new_text(self, cursor: int) -> tuple[str, int]:
+        # Here the cursor counts pieces, not characters.
+        pieces = self._pieces
+        return "".join(pieces[cursor:]), len(pieces)
 
 
 class SseStreamMeter(StreamMeter):
