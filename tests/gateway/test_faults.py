@@ -190,3 +190,28 @@ def _wait_for_event(gateway: Gateway, timeout_s: float = 10.0) -> object:
             return events[-1]
         time.sleep(0.05)
     raise AssertionError("no event was recorded")
+
+
+def test_a_request_over_the_context_window_is_refused_unsent(
+    gateway: Gateway, replay: ReplayServer
+) -> None:
+    from tokenledger.policy import ContextCheck, hooks
+
+    seen: list[ContextCheck] = []
+    hooks().on_token_limit_exceeded.append(seen.append)
+    before = len(replay.app.received)
+    # deepseek-chat holds 64,000 tokens; this is about 80,000.
+    body = chat_body("deepseek-chat") | {
+        "messages": [{"role": "user", "content": "word " * 80_000}]
+    }
+    try:
+        reply = httpx.post(f"{gateway.url}{CHAT}", json=body, headers=_auth(gateway))
+    finally:
+        hooks().on_token_limit_exceeded.remove(seen.append)
+
+    assert reply.status_code == 400
+    assert "holds 64000 tokens" in reply.json()["error"]["message"]
+    assert len(replay.app.received) == before
+    assert [(check.model, check.limit_tokens) for check in seen] == [("deepseek-chat", 64000)]
+    assert seen[0].needed_tokens > 64000
+    assert gateway.events() == []

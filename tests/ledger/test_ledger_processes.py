@@ -42,12 +42,17 @@ WORKER = textwrap.dedent(
 
 def test_two_processes_share_one_sqlite_file(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'shared.db'}"
-    start_at = str(time.time() + 1.5)  # both start writing together, after migrating
+    start_at = str(time.time() + 3)  # both start writing together, after migrating
     workers = [
-        subprocess.Popen([sys.executable, "-c", WORKER, url, start_at, name])
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, url, start_at, name],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for name in ("alice", "bob")
     ]
-    assert [w.wait(timeout=60) for w in workers] == [0, 0]
+    outcomes = [(w.wait(timeout=60), w.communicate()[1][-3000:]) for w in workers]
+    assert [code for code, _ in outcomes] == [0, 0], outcomes
 
     with open_ledger(url) as ledger:
         totals = {t.key: t for t in ledger.usage_totals(period="all", by="user")}

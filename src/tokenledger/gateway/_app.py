@@ -6,6 +6,7 @@ do, and hands the reply back; the metering itself lives in tokenledger.metering.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import Callable, Mapping
@@ -16,7 +17,7 @@ from typing import Any
 import aiohttp
 import orjson
 
-from tokenledger.config import Config, load_config
+from tokenledger.config import Config, Upstream, load_config
 from tokenledger.errors import UnknownModelError
 from tokenledger.gateway._asgi import BodyTooLarge, Receive, Scope, Send, read_body, send_json
 from tokenledger.gateway._auth import gateway_key, query_without_key, upstream_auth_headers
@@ -24,7 +25,7 @@ from tokenledger.gateway._errors import adapter_for_unknown_path, send_error
 from tokenledger.gateway._forward import UpstreamCall
 from tokenledger.ledger import EventWriter, Ledger, open_ledger
 from tokenledger.metering import Callbacks, Meter, MeteredRequest
-from tokenledger.policy import hooks
+from tokenledger.policy import hooks, measure_text, window_at_risk
 from tokenledger.wire import WireAdapter, adapter_for_route
 
 log = logging.getLogger("tokenledger.gateway")
@@ -138,6 +139,9 @@ class GatewayApp:
             await send_error(send, adapter, 404, str(error))
             return
 
+        if model and await self._over_context(adapter, send, len(raw), body, model, upstream):
+            return
+
         stream = adapter.wants_stream(body, path, query)
         upstream_body, hide = adapter.prepare_upstream_body(body) if stream else (body, False)
         # The client's own bytes go upstream unless a field had to change: a JSON round
@@ -158,6 +162,28 @@ class GatewayApp:
             self.meter, self._client(), request, url, self._headers(headers, upstream)
         )
         await call.run(send, receive, payload, stream, hide)
+
+    async def _over_context(
+        self,
+        adapter: WireAdapter,
+        send: Send,
+        body_bytes: int,
+        body: dict[str, Any],
+        model: str,
+        upstream: Upstream,
+    ) -> bool:
+        """Refuse, unsent, a request that cannot fit in its model's context window."""
+        window = window_at_risk(body_bytes, model, upstream.name)
+        if window is None:
+            return False
+        text = adapter.request_text(body)
+        # Counting a long prompt takes a while: not on the event loop.
+        check = await asyncio.to_thread(measure_text, text, model, window)
+        if not check.exceeded:
+            return False
+        await hooks().fire_limit_async(check)
+        await send_error(send, adapter, 400, str(check.error()))
+        return True
 
     async def _json_body(
         self, adapter: WireAdapter, receive: Receive, send: Send

@@ -5,7 +5,13 @@ before it is sent. `hooks()` holds the callbacks `tokenledger.configure` sets, s
 library and a gateway app in the same process fire the same ones.
 """
 
-from tokenledger.policy._context import ContextCheck, check_context, measure_context
+from tokenledger.policy._context import (
+    ContextCheck,
+    check_context,
+    measure_context,
+    measure_text,
+    window_at_risk,
+)
 from tokenledger.policy._hooks import Hooks, LimitCallback, hooks
 
 __all__ = [
@@ -15,4 +21,6 @@ __all__ = [
     "check_context",
     "hooks",
     "measure_context",
+    "measure_text",
+    "window_at_risk",
 ]

@@ -62,3 +62,28 @@ def check_context(check: ContextCheck) -> None:
     """Raise `ContextLimitExceededError` when the request does not fit."""
     if check.exceeded:
         raise check.error()
+
+
+# Below this many bytes a request body cannot fill even a small context window.
+_SMALLEST_WINDOW_TOKENS = 4096
+
+
+def window_at_risk(body_bytes: int, model: str, provider: str | None = None) -> int | None:
+    """The model's window when a body of `body_bytes` might not fit it, else None.
+
+    A token of byte-level BPE covers at least one byte of text, and the estimates for
+    other families add at most about a fifth: a body of fewer bytes than half the
+    window fits. That spares counting the tokens of every ordinary request.
+    """
+    if body_bytes * 2 < _SMALLEST_WINDOW_TOKENS:
+        return None
+    window = context_window(model, provider)
+    if window is None or body_bytes * 2 < window:
+        return None
+    return window
+
+
+def measure_text(text: str, model: str, window: int, user: str | None = None) -> ContextCheck:
+    """Count a request's text (as `WireAdapter.request_text` gives it) against `window`."""
+    counted = count_tokens(text, model)
+    return ContextCheck(model, counted.tokens, window, counted.exact, user=user)
