@@ -192,3 +192,14 @@ def test_other_families_are_flagged_as_estimates() -> None:
     assert not count.exact
     assert count.encoding is None
     assert count.tokens == 8
+
+
+@pytest.mark.parametrize(
+    ("model", "name"), [("gpt-4o", "o200k_base"), ("gpt-4", "cl100k_base")]
+)
+def test_count_tokens_equals_tiktoken_on_the_corpus(model: str, name: str) -> None:
+    encoding = get_encoding(name)
+
+    for text in (encodable(text) for text in corpus(1_200, seed=7)):
+        counted = count_tokens(text, model)
+        assert (counted.tokens, counted.exact) == (len(encoding.encode_ordinary(text)), True)
