@@ -142,3 +142,14 @@ def test_iter_events_filters_and_orders(ledger: Ledger, make_event: MakeEvent) -
     assert [(e.ts - T0).seconds // 3600 for e in window] == [1, 2]
     assert {e.user for e in ledger.iter_events(user="bob")} == {"bob"}
     assert len(list(ledger.iter_events(user="bob"))) == 2
+
+
+def test_counts_beyond_32_bits_are_stored(ledger: Ledger, make_event: MakeEvent) -> None:
+    # PostgreSQL's INTEGER stops at 2**31 - 1; the usage checks accept more than that.
+    from tokenledger.usage import Usage
+
+    usage = Usage(input_tokens=2**31 - 1, output_tokens=5)
+    ledger.record(make_event(usage=usage))
+
+    (event,) = list(ledger.iter_events())
+    assert event.usage.total_tokens == 2**31 + 4

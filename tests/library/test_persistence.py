@@ -160,7 +160,7 @@ def test_migrating_a_0001_ledger_with_events_keeps_them(database_url: str) -> No
     assert "chats" not in inspect(engine).get_table_names()
 
     with open_ledger(database_url) as ledger:
-        assert current_revision(ledger.engine) == HEAD_REVISION == "0002"
+        assert current_revision(ledger.engine) == HEAD_REVISION == "0003"
         assert [e.id for e in ledger.iter_events()] == [event.id]
         assert {"chats", "messages"} <= set(inspect(ledger.engine).get_table_names())
     engine.dispose()

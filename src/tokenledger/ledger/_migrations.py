@@ -24,7 +24,7 @@ logger = logging.getLogger("tokenledger.ledger")
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 # The newest revision in migrations/versions; a test checks they agree.
-HEAD_REVISION = "0002"
+HEAD_REVISION = "0003"
 
 # Any constant shared by all tokenledger processes: it names the PostgreSQL advisory
 # lock that lets only one process migrate at a time.

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import cast
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     Float,
@@ -79,17 +80,17 @@ class UsageEventRow(Base):
     model_requested: Mapped[str | None] = mapped_column(String(200), nullable=True)
     model: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
-    input_tokens: Mapped[int] = mapped_column(Integer)
-    output_tokens: Mapped[int] = mapped_column(Integer)
-    cache_read_tokens: Mapped[int] = mapped_column(Integer)
-    cache_write_tokens: Mapped[int] = mapped_column(Integer)
-    cache_write_1h_tokens: Mapped[int] = mapped_column(Integer)
-    reasoning_tokens: Mapped[int] = mapped_column(Integer)
-    input_audio_tokens: Mapped[int] = mapped_column(Integer)
-    cache_audio_read_tokens: Mapped[int] = mapped_column(Integer)
-    output_audio_tokens: Mapped[int] = mapped_column(Integer)
-    web_searches: Mapped[int] = mapped_column(Integer)
-    total_tokens: Mapped[int] = mapped_column(Integer)
+    input_tokens: Mapped[int] = mapped_column(BigInteger)
+    output_tokens: Mapped[int] = mapped_column(BigInteger)
+    cache_read_tokens: Mapped[int] = mapped_column(BigInteger)
+    cache_write_tokens: Mapped[int] = mapped_column(BigInteger)
+    cache_write_1h_tokens: Mapped[int] = mapped_column(BigInteger)
+    reasoning_tokens: Mapped[int] = mapped_column(BigInteger)
+    input_audio_tokens: Mapped[int] = mapped_column(BigInteger)
+    cache_audio_read_tokens: Mapped[int] = mapped_column(BigInteger)
+    output_audio_tokens: Mapped[int] = mapped_column(BigInteger)
+    web_searches: Mapped[int] = mapped_column(BigInteger)
+    total_tokens: Mapped[int] = mapped_column(BigInteger)
 
     # NULL when no price was known: unknown is never zero.
     cost_usd: Mapped[Decimal | None] = mapped_column(ExactDecimal(), nullable=True)
@@ -141,17 +142,17 @@ class MessageRow(Base):
     # stays free of constraints from the tables that point into it.
     event_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
 
-    input_tokens: Mapped[int] = mapped_column(Integer)
-    output_tokens: Mapped[int] = mapped_column(Integer)
-    cache_read_tokens: Mapped[int] = mapped_column(Integer)
-    cache_write_tokens: Mapped[int] = mapped_column(Integer)
-    cache_write_1h_tokens: Mapped[int] = mapped_column(Integer)
-    reasoning_tokens: Mapped[int] = mapped_column(Integer)
-    input_audio_tokens: Mapped[int] = mapped_column(Integer)
-    cache_audio_read_tokens: Mapped[int] = mapped_column(Integer)
-    output_audio_tokens: Mapped[int] = mapped_column(Integer)
-    web_searches: Mapped[int] = mapped_column(Integer)
-    total_tokens: Mapped[int] = mapped_column(Integer)
+    input_tokens: Mapped[int] = mapped_column(BigInteger)
+    output_tokens: Mapped[int] = mapped_column(BigInteger)
+    cache_read_tokens: Mapped[int] = mapped_column(BigInteger)
+    cache_write_tokens: Mapped[int] = mapped_column(BigInteger)
+    cache_write_1h_tokens: Mapped[int] = mapped_column(BigInteger)
+    reasoning_tokens: Mapped[int] = mapped_column(BigInteger)
+    input_audio_tokens: Mapped[int] = mapped_column(BigInteger)
+    cache_audio_read_tokens: Mapped[int] = mapped_column(BigInteger)
+    output_audio_tokens: Mapped[int] = mapped_column(BigInteger)
+    web_searches: Mapped[int] = mapped_column(BigInteger)
+    total_tokens: Mapped[int] = mapped_column(BigInteger)
     cost_usd: Mapped[Decimal | None] = mapped_column(ExactDecimal(), nullable=True)
     estimated: Mapped[bool] = mapped_column(Boolean)
     archived: Mapped[bool] = mapped_column(Boolean)
