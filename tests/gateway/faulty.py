@@ -75,6 +75,24 @@ class FaultyUpstream:
         await _start(send, b"application/json")
         await send({"type": "http.response.body", "body": json.dumps(body).encode()})
 
+    async def fault_created(self, send: Send, model: str) -> None:
+        # A 2xx other than 200 is still a reply the provider billed.
+        body = {"object": "chat.completion", "model": model, "usage": USAGE, "choices": []}
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 201,
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
+        await send({"type": "http.response.body", "body": json.dumps(body).encode()})
+
+    async def fault_echo_stream(self, send: Send, model: str) -> None:
+        await _start(send, b"text/event-stream")
+        await _more(send, chunk(model, "hi"))
+        await _more(send, chunk(model, "", USAGE))
+        await send({"type": "http.response.body", "body": b"data: [DONE]\n\n"})
+
     async def fault_gemini_array(self, send: Send, model: str) -> None:
         # streamGenerateContent without alt=sse: one JSON array, sent in pieces.
         parts = [

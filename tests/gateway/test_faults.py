@@ -215,3 +215,15 @@ def test_a_request_over_the_context_window_is_refused_unsent(
     assert [(check.model, check.limit_tokens) for check in seen] == [("deepseek-chat", 64000)]
     assert seen[0].needed_tokens > 64000
     assert gateway.events() == []
+
+
+def test_a_percent_encoded_key_parameter_never_reaches_the_upstream(
+    gateway: Gateway, replay: ReplayServer
+) -> None:
+    request = recorded_request("gemini-stream", 1)
+    url = f"{gateway.url}{request['path']}?k%65y={gateway.key}"
+
+    reply = httpx.post(url, json=request["body"], headers={"x-goog-api-key": gateway.key})
+
+    assert reply.status_code == 200
+    assert gateway.key not in replay.app.received[-1].query

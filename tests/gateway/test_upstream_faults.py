@@ -184,3 +184,70 @@ def _wait_for_one(gw: Gateway) -> UsageEvent:
             return events[0]
         time.sleep(0.05)
     raise AssertionError("no event was recorded")
+
+
+def test_any_2xx_reply_is_metered(gw: Gateway) -> None:
+    reply = post(gw, "fault-created")
+
+    assert reply.status_code == 201
+    event = only_event(gw)
+    assert (event.status, event.usage.input_tokens, event.usage.output_tokens) == ("ok", 11, 3)
+    assert event.estimated is False
+
+
+def test_an_upstream_gone_after_taking_the_request_is_estimated_not_free(
+    tmp_path: Path,
+) -> None:
+    import socket
+    import threading
+
+    # A server that reads the request, works a little, then closes without a word.
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve_once() -> None:
+        connection, _ = listener.accept()
+        connection.recv(65536)
+        threading.Event().wait(0.3)
+        connection.close()
+
+    thread = threading.Thread(target=serve_once, daemon=True)
+    thread.start()
+    app, server = start_gateway(tmp_path, f"http://127.0.0.1:{port}")
+    try:
+        key = app.ledger.create_key("finn").key
+        body = {"model": "gpt-4.1-nano", "messages": [{"role": "user", "content": "hi"}]}
+        reply = httpx.post(
+            f"{server.url}{CHAT}", json=body, headers={"authorization": f"Bearer {key}"}
+        )
+        (event,) = list(app.ledger.iter_events())
+    finally:
+        server.stop()
+        listener.close()
+
+    assert reply.status_code == 502
+    assert reply.headers["x-tokenledger-event-id"] == event.id
+    assert (event.status, event.estimated, event.cost_source) == (
+        "upstream_error",
+        True,
+        "catalog",
+    )
+
+
+def test_fields_the_gateway_adds_leave_the_clients_bytes_alone(
+    gw: Gateway, faulty: tuple[FaultyUpstream, str]
+) -> None:
+    # A stream without include_usage gets stream_options spliced in, nothing re-encoded.
+    post(gw, "fault-echo-stream", stream=True, seed=123456789012345678901234567890)
+
+    sent = faulty[0].bodies[-1]
+    assert b"123456789012345678901234567890" in sent
+    assert b'"include_usage":true' in sent
+    assert only_event(gw).estimated is False
+
+
+def test_control_characters_in_a_model_name_are_400(gw: Gateway) -> None:
+    reply = post(gw, "fault-x\u001b[2J")
+
+    assert reply.status_code == 400
+    assert gw.events() == []

@@ -144,9 +144,7 @@ class GatewayApp:
 
         stream = adapter.wants_stream(body, path, query)
         upstream_body, hide = adapter.prepare_upstream_body(body) if stream else (body, False)
-        # The client's own bytes go upstream unless a field had to change: a JSON round
-        # trip would alter numbers (big integers) the provider should see as sent.
-        payload = raw if upstream_body is body else orjson.dumps(upstream_body)
+        payload = upstream_bytes(raw, body, upstream_body)
         request = MeteredRequest(
             adapter=adapter,
             upstream=upstream,
@@ -226,6 +224,22 @@ class GatewayApp:
         return self._session
 
 
+def upstream_bytes(raw: bytes, body: dict[str, Any], upstream_body: dict[str, Any]) -> bytes:
+    """The client's own bytes, with any fields the gateway added spliced in front.
+
+    A JSON round trip would alter what the provider should see as sent (integers past
+    64 bits become floats), so the body is re-encoded only when a field it had changed.
+    """
+    if upstream_body is body:
+        return raw
+    added = {name: value for name, value in upstream_body.items() if name not in body}
+    kept = all(upstream_body.get(name) is value for name, value in body.items())
+    opening = raw.lstrip()
+    if added and kept and body and opening.startswith(b"{"):
+        return b"{" + orjson.dumps(added)[1:-1] + b"," + opening[1:]
+    return orjson.dumps(upstream_body)
+
+
 def _log_upstreams(config: Config, env: Mapping[str, str]) -> None:
     """Say where requests will go and which upstreams lack a key, before any does."""
     for upstream in config.upstreams:
@@ -253,6 +267,8 @@ def _shape_problem(body: Any) -> str | None:
         return "`model` must be a non-empty string"
     if model is not None and len(model) > MAX_MODEL_CHARS:
         return f"`model` is longer than {MAX_MODEL_CHARS} characters"
+    if model is not None and not model.isprintable():
+        return "`model` must not contain control characters"
     stream = body.get("stream")
     if stream is not None and not isinstance(stream, bool):
         return "`stream` must be true or false"

@@ -19,18 +19,23 @@ def gateway_key(headers: Mapping[bytes, bytes], query: str) -> str | None:
         value = headers.get(name)
         if value:
             return value.decode("latin-1").strip()
-    if "key=" in query:
+    if "=" in query:
         return dict(parse_qsl(query)).get("key")
     return None
 
 
 def query_without_key(query: str) -> str:
-    """The query string to send upstream: the gateway key must never reach it."""
-    if "key=" not in query:
+    """The query string to send upstream: the gateway key must never reach it.
+
+    Names are compared decoded, so `k%65y=` is caught as `key=` (the upstream's own
+    parser would decode it so). A query without the key is passed on as it came.
+    """
+    if "=" not in query:
         return query
-    return urlencode(
-        [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k != "key"]
-    )
+    pairs = parse_qsl(query, keep_blank_values=True)
+    if all(name != "key" for name, _ in pairs):
+        return query
+    return urlencode([(name, value) for name, value in pairs if name != "key"])
 
 
 def upstream_auth_headers(protocol: str, provider_key: str | None) -> dict[str, str]:

@@ -79,7 +79,7 @@ class UpstreamCall:
 
         async with response:
             content_type = response.headers.get("content-type", "")
-            if response.status == 200 and _streams(self.request, content_type, stream):
+            if _succeeded(response.status) and _streams(self.request, content_type, stream):
                 await self._stream(send, watch, response, hide)
             else:
                 await self._whole(send, watch, response)
@@ -100,9 +100,12 @@ class UpstreamCall:
     async def _unreachable(self, send: Send, error: BaseException | None) -> None:
         name = self.request.upstream.name
         log.warning("upstream %s unreachable: %s", name, type(error).__name__)
-        await self._record(Reading(), "upstream_error", 502)
+        # A refused connection billed nothing; an upstream that took the request and
+        # then went silent or away may have done (and billed) the work: estimated.
+        reached = not isinstance(error, aiohttp.ClientConnectorError)
+        await self._record(Reading(), "upstream_error", 502, produced=reached)
         message = f"the gateway could not reach upstream {name!r}; try again later"
-        await send_error(send, self.request.adapter, 502, message)
+        await send_error(send, self.request.adapter, 502, message, self.request.event_id)
 
     async def _whole(
         self, send: Send, watch: _DisconnectWatch, response: aiohttp.ClientResponse
@@ -118,7 +121,7 @@ class UpstreamCall:
             return
 
         status = response.status
-        ok = status == 200
+        ok = _succeeded(status)
         reading = self.request.adapter.read_response_bytes(payload) if ok else Reading()
         await self._record(reading, "ok" if ok else "upstream_error", status)
         await send(_start(status, response, self.request.event_id))
@@ -130,13 +133,13 @@ class UpstreamCall:
         log.warning("upstream %s reply cut off: %s", name, type(error).__name__)
         await self._record(Reading(), "upstream_error", 502, produced=True)
         message = f"upstream {name!r} broke off its reply; try again later"
-        await send_error(send, self.request.adapter, 502, message)
+        await send_error(send, self.request.adapter, 502, message, self.request.event_id)
 
     async def _stream(
         self, send: Send, watch: _DisconnectWatch, response: aiohttp.ClientResponse, hide: bool
     ) -> None:
         meter = self.request.adapter.stream_meter(hide_usage_event=hide)
-        await send(_start(200, response, self.request.event_id))
+        await send(_start(response.status, response, self.request.event_id))
         outcome, held = await self._pump(send, watch, response, meter)
         held += meter.finish()
         broken = outcome == "upstream_error"
@@ -145,7 +148,7 @@ class UpstreamCall:
             # An error event inside a 200 stream (an overloaded provider) ended it; the
             # client's SDK reads that event and raises its own error.
             outcome = "upstream_error"
-        await self._record(reading, outcome, 200, produced=True)
+        await self._record(reading, outcome, response.status, produced=True)
         if outcome == "client_cancelled":
             return
         # After a broken upstream, returning without the final message makes the server
@@ -162,6 +165,8 @@ class UpstreamCall:
         """Pass chunks on as they come; hold back what follows the final counts."""
         held = b""
         watch.on_gone(response.close)
+        if watch.gone:
+            return "client_cancelled", held
         try:
             async for chunk in response.content.iter_any():
                 out = meter.feed(chunk)
@@ -196,6 +201,10 @@ class UpstreamCall:
                 produced=produced or outcome == "client_cancelled",
             )
         await self.meter.record(event)
+
+
+def _succeeded(status: int) -> bool:
+    return 200 <= status < 300
 
 
 def _streams(request: MeteredRequest, content_type: str, stream_requested: bool) -> bool:
@@ -236,14 +245,24 @@ class _DisconnectWatch:
             callback()
 
     def on_gone(self, callback: Any) -> None:
+        if self.gone:
+            callback()
+            return
         self._callbacks.append(callback)
 
     async def until_gone(self, work: Any) -> Any:
         """`work`'s result, or None if the client went away first (work is cancelled)."""
         job = asyncio.ensure_future(work)
         await asyncio.wait((job, self._task), return_when=asyncio.FIRST_COMPLETED)
-        if job.done():
+        if job.done() and not self.gone:
             return job.result()
+        if job.done():
+            # The client left as the reply arrived: close it rather than read on.
+            result = job.result()
+            for item in result if isinstance(result, tuple) else (result,):
+                if isinstance(item, aiohttp.ClientResponse):
+                    item.close()
+            return None
         job.cancel()
         return None
 
