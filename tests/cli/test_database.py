@@ -79,3 +79,16 @@ def test_serve_does_not_narrate_migrations(tmp_path: Path) -> None:
     assert "Uvicorn running" in seen
     assert "upgrade from None" in seen  # our own line about the new ledger stays
     assert "alembic" not in seen
+
+
+def test_a_password_in_the_url_query_is_hidden_and_bad_options_are_one_line(
+    cli: Cli,
+) -> None:
+    url = "postgresql://postgres@127.0.0.1:5432/x?connect_timeout=abc&password=HUNTER2"
+
+    result = cli("usage", "--db", url)
+
+    assert result.code == 2
+    assert "HUNTER2" not in result.err
+    assert "connect_timeout" in result.err
+    assert "Traceback" not in result.err

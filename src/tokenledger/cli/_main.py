@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 from rich.console import Console
 from rich.markup import escape
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 
 from tokenledger.cli import _render
 from tokenledger.config import Config, load_config
@@ -318,6 +318,11 @@ def _open_ledger(db: str | None) -> Ledger:
             f"cannot open ledger database {_shown_database(db)}: {_one_line(error.orig)}; "
             f"{_database_advice(db)}"
         ) from error
+    except DBAPIError as error:
+        # The driver refused the URL's options (a non-numeric connect_timeout, say).
+        raise CliError(
+            f"cannot open ledger database {_shown_database(db)}: {_one_line(error.orig)}"
+        ) from error
 
 
 def _shown_database(db: str | None) -> str:
@@ -326,7 +331,9 @@ def _shown_database(db: str | None) -> str:
     url = resolve_url(db)
     if url.get_backend_name() == "sqlite":
         return repr(url.database or ":memory:")
-    return url.render_as_string(hide_password=True)
+    # A password may also ride in the query (?password=...): hide it there too.
+    query = {k: ("***" if k.lower() == "password" else v) for k, v in url.query.items()}
+    return url.set(query=query).render_as_string(hide_password=True)
 
 
 def _database_advice(db: str | None) -> str:
