@@ -145,3 +145,9 @@ def test_usage_csv_by_user(cli: Cli, tmp_path: Path) -> None:
 
     assert rows[0]["user"] == "'=1+1"
     assert rows[0]["requests"] == "1"
+
+
+def test_control_characters_in_names_are_shown_not_obeyed() -> None:
+    from tokenledger.cli._render import table_cell
+
+    assert table_cell("x\x1b[2Jred\nline").plain == "x\\x1b[2Jred\\nline"

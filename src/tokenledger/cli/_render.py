@@ -139,7 +139,11 @@ def table_cell(value: Any) -> Text:
         return Text("unknown")
     if isinstance(value, Decimal):
         return Text(money(value))
-    return Text(str(value))
+    # Control characters (a terminal escape in a model name) are shown, not obeyed.
+    text = str(value)
+    if not text.isprintable():
+        text = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+    return Text(text)
 
 
 def totals_table(records: list[dict[str, Any]], by: str, title: str) -> Table:
