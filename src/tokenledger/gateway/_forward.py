@@ -167,12 +167,17 @@ class UpstreamCall:
         watch.on_gone(response.close)
         if watch.gone:
             return "client_cancelled", held
+        # A stream that is not server-sent events (Gemini's JSON array) says it is done
+        # only when it ends, so its last byte so far is always kept back: the final one
+        # then waits for the commit. SSE events must not wait: a client dispatches each
+        # on its closing blank line.
+        tail_held = not response.headers.get("content-type", "").startswith("text/event-stream")
         try:
             async for chunk in response.content.iter_any():
                 out = meter.feed(chunk)
-                if meter.reading.complete:
+                if meter.reading.complete or tail_held:
                     held += out
-                    if len(held) > MAX_HELD_BYTES:
+                    if len(held) > (1 if tail_held else MAX_HELD_BYTES):
                         # Still keep the last byte back until the event is committed.
                         await _send_more(send, held[:-1])
                         held = held[-1:]
