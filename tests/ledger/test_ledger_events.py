@@ -153,3 +153,18 @@ def test_counts_beyond_32_bits_are_stored(ledger: Ledger, make_event: MakeEvent)
 
     (event,) = list(ledger.iter_events())
     assert event.usage.total_tokens == 2**31 + 4
+
+
+def test_a_turn_is_saved_whole_or_not_at_all(ledger: Ledger, make_event: MakeEvent) -> None:
+    # The event (the bill) and the messages it paid for share one transaction: a message
+    # that cannot be stored (no such chat) takes the event down with it.
+    from sqlalchemy.exc import IntegrityError
+
+    from tokenledger.ledger import ChatStore, MessageRecord
+
+    orphan = MessageRecord(chat_id="no-such-chat", role="assistant", content="hi")
+
+    with pytest.raises(IntegrityError):
+        ChatStore(ledger.engine).save_turn(make_event(), None, [orphan])
+
+    assert list(ledger.iter_events()) == []

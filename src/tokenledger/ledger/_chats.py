@@ -16,7 +16,9 @@ from sqlalchemy import Engine, RowMapping, select, update
 
 from tokenledger.ledger._engine import WRITE_OPTION
 from tokenledger.ledger._errors import LedgerError
-from tokenledger.ledger._schema import chats_table, messages_table
+from tokenledger.ledger._event import UsageEvent
+from tokenledger.ledger._rows import event_to_row
+from tokenledger.ledger._schema import chats_table, messages_table, usage_events_table
 from tokenledger.usage import USAGE_FIELDS, Usage
 
 
@@ -55,24 +57,27 @@ class ChatStore:
         self.engine = engine
 
     def create_chat(self, chat: ChatRecord) -> None:
-        row = {
-            "id": chat.id,
-            "user_name": chat.user,
-            "model": chat.model,
-            "provider": chat.provider,
-            "api": chat.api,
-            "system": chat.system,
-            "created_at": chat.created_at,
-        }
         with self._writing() as connection:
-            connection.execute(chats_table.insert(), row)
+            connection.execute(chats_table.insert(), _chat_row(chat))
 
     def add_messages(self, messages: Sequence[MessageRecord]) -> None:
         """Save messages in order, in one transaction, and set their ids."""
         with self._writing() as connection:
-            for message in messages:
-                result = connection.execute(messages_table.insert(), _message_row(message))
-                message.id = int(result.inserted_primary_key[0])
+            _insert_messages(connection, messages)
+
+    def save_turn(
+        self,
+        event: UsageEvent,
+        chat: ChatRecord | None,
+        messages: Sequence[MessageRecord],
+    ) -> None:
+        """A request's usage event with the chat (when new) and messages it produced,
+        in one transaction: a crash leaves all of them or none."""
+        with self._writing() as connection:
+            connection.execute(usage_events_table.insert(), event_to_row(event))
+            if chat is not None:
+                connection.execute(chats_table.insert(), _chat_row(chat))
+            _insert_messages(connection, messages)
 
     def set_archived(self, message_id: int, archived: bool = True) -> None:
         statement = (
@@ -128,6 +133,24 @@ class _Writing:
                 self._transaction.rollback()
         finally:
             self._connection.close()
+
+
+def _chat_row(chat: ChatRecord) -> dict[str, Any]:
+    return {
+        "id": chat.id,
+        "user_name": chat.user,
+        "model": chat.model,
+        "provider": chat.provider,
+        "api": chat.api,
+        "system": chat.system,
+        "created_at": chat.created_at,
+    }
+
+
+def _insert_messages(connection: Any, messages: Sequence[MessageRecord]) -> None:
+    for message in messages:
+        result = connection.execute(messages_table.insert(), _message_row(message))
+        message.id = int(result.inserted_primary_key[0])
 
 
 def _message_row(message: MessageRecord) -> dict[str, Any]:

@@ -101,14 +101,11 @@ async def record_async(
 def _store(
     event: ChatUsageEvent, messages: Sequence[MessageRecord], chat: ChatRecord | None
 ) -> None:
-    # Separate commits, the event (the bill) first, so a message never links to
-    # nothing; a crash between them leaves a billed event without its messages.
     ledger = runtime().ledger()
     if ledger is None:
         return
-    ledger.record(event)
-    store = ChatStore(ledger.engine)
-    if chat is not None:
-        store.create_chat(chat)
-    if messages:
-        store.add_messages(messages)
+    if chat is None and not messages:
+        ledger.record(event)
+        return
+    # One transaction: the bill and the messages it paid for are saved together.
+    ChatStore(ledger.engine).save_turn(event, chat, messages)
