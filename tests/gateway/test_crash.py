@@ -132,3 +132,38 @@ def _one_request(client: httpx.Client, url: str, body: dict[str, object]) -> str
             return reply.headers["x-tokenledger-event-id"]
     except httpx.TransportError:
         return None
+
+
+def test_serve_calls_a_usage_callback_named_on_the_command_line(
+    tmp_path: Path, replay: ReplayServer
+) -> None:
+    config_path = tmp_path / "tokenledger.toml"
+    config_path.write_text(CONFIG_TOML.format(replay=replay.url, local="true"))
+    hook_file = tmp_path / "hook.txt"
+    env = dict(os.environ) | gateway_env(replay.url, config_path)
+    env |= {
+        "TOKENLEDGER_DATABASE_URL": f"sqlite:///{tmp_path / 'ledger.db'}",
+        "TOKENLEDGER_TEST_HOOK_FILE": str(hook_file),
+    }
+    key = run_cli(env, "keys", "create", "--user", "hooked").strip()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    hook = ["--on-token-usage", "tests.gateway.serve_hooks:record"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tokenledger", "serve", "--port", str(port), *hook], env=env
+    )
+    try:
+        wait_healthy(url, process)
+        body = recorded_request("openai-chat-stream", 1)["body"]
+        reply = httpx.post(
+            f"{url}/v1/chat/completions", json=body, headers={"authorization": f"Bearer {key}"}
+        )
+        deadline = time.monotonic() + 10
+        while not hook_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+    event_id = reply.headers["x-tokenledger-event-id"]
+    assert hook_file.read_text() == f"{event_id} 21 0.0000042\n"

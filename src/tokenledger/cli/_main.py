@@ -6,7 +6,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -78,19 +78,44 @@ def serve(
     db: DbOption = None,
     config: ConfigOption = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+    on_token_usage: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--on-token-usage",
+            help="MODULE:FUNCTION called with each recorded usage event (repeatable).",
+        ),
+    ] = None,
 ) -> None:
     """Run the metering gateway (it forwards to the providers' public endpoints unless
     TOKENLEDGER_*_BASE_URL say otherwise)."""
     from tokenledger.gateway import serve as run_gateway
+    from tokenledger.metering import Callbacks
 
     level = log_level.lower()
     _check_choice("--log-level", level, LOG_LEVELS)
     _configure_logging(level)
     loaded = load_config(config)
+    callbacks = Callbacks(
+        on_token_usage=[_import_callable(ref) for ref in on_token_usage or []]
+    )
     # Opening the ledger here first reports a database that cannot be used in one line,
     # and migrates a new one before the server starts.
     _open_ledger(db).close()
-    run_gateway(host=host, port=port, database_url=db, config=loaded)
+    run_gateway(host=host, port=port, database_url=db, config=loaded, callbacks=callbacks)
+
+
+def _import_callable(reference: str) -> Any:
+    """`package.module:function` as the function, or a one-line error naming it."""
+    import importlib
+
+    module_name, _, name = reference.partition(":")
+    try:
+        found = getattr(importlib.import_module(module_name), name) if name else None
+    except (ImportError, AttributeError) as error:
+        raise CliError(f"cannot load callback {reference!r}: {error}") from error
+    if not callable(found):
+        raise CliError(f"callback {reference!r} must name a function as MODULE:FUNCTION")
+    return found
 
 
 @keys_app.command("create")

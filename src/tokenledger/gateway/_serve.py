@@ -8,6 +8,7 @@ import uvicorn
 
 from tokenledger.config import Config
 from tokenledger.gateway._app import GatewayApp, GatewaySettings
+from tokenledger.metering import Callbacks
 
 
 def serve(
@@ -16,8 +17,11 @@ def serve(
     port: int = 8787,
     database_url: str | None = None,
     config: Config | None = None,
+    callbacks: Callbacks | None = None,
 ) -> None:
-    app = GatewayApp(GatewaySettings(database_url=database_url, config=config))
+    """Serve until interrupted. Without `callbacks`, those `tokenledger.configure` set."""
+    chosen = callbacks if callbacks else None
+    app = GatewayApp(GatewaySettings(database_url=database_url, config=config), chosen)
     uvicorn.run(app, **server_options(host, port))
 
 
