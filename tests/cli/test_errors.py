@@ -119,3 +119,10 @@ def test_the_console_script_prints_no_traceback(tmp_path: Path) -> None:
     outcome = run_module("usage", "--db", "postgresql://u@h:port/db", cwd=tmp_path)
 
     assert_one_error_line(outcome, "postgresql://u@h:port/db")
+
+
+def test_serve_with_a_callback_that_cannot_be_loaded_is_one_line(cli: Cli) -> None:
+    result = cli("serve", "--on-token-usage", "no_such_module_here:record")
+
+    assert result.code == 2
+    assert "cannot load callback 'no_such_module_here:record'" in result.err
