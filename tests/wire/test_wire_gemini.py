@@ -116,20 +116,25 @@ def test_grounding_queries_count_as_web_searches_even_after_the_usage() -> None:
     assert meter.reading.complete
 
 
-def test_json_array_stream_form_is_read_when_upstream_closes() -> None:
+def test_json_array_stream_form_is_read_element_by_element() -> None:
     first = chunk("a", {"promptTokenCount": 4, "candidatesTokenCount": 1})
     last = chunk("b", {"promptTokenCount": 4, "candidatesTokenCount": 3}, finishReason="STOP")
-    body = b"[" + orjson.dumps(first) + b"\n,\r\n" + orjson.dumps(last) + b"]"
+    head = b"[" + orjson.dumps(first) + b"\n,\r\n"
+    body = head + orjson.dumps(last) + b"]"
     meter = ADAPTER.stream_meter()
 
-    forwarded = b"".join(meter.feed(body[i : i + 9]) for i in range(0, len(body), 9))
-    assert forwarded == body
-    assert meter.reading.usage is None
+    forwarded = b"".join(meter.feed(head[i : i + 9]) for i in range(0, len(head), 9))
+    assert meter.reading.usage == Usage(input_tokens=4, output_tokens=1)
+    assert not meter.reading.complete
 
+    rest = body[len(head) :]
+    forwarded += b"".join(meter.feed(rest[i : i + 9]) for i in range(0, len(rest), 9))
+    assert forwarded == body
     assert meter.finish() == b""
     assert meter.reading.usage == Usage(input_tokens=4, output_tokens=3)
     assert meter.reading.text == "ab"
     assert meter.reading.complete
+    assert meter.reading.error is None
 
 
 def test_a_cut_json_array_stream_is_recorded() -> None:

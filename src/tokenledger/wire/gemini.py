@@ -24,8 +24,6 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 from urllib.parse import unquote
 
-import orjson
-
 from tokenledger.errors import InvalidUsageError
 from tokenledger.usage import Usage
 from tokenledger.wire._base import JSON, Reading, StreamMeter, WireAdapter
@@ -181,13 +179,14 @@ class GeminiStreamMeter(SseStreamMeter):
     """Meters a `streamGenerateContent` reply in either of its two forms.
 
     The form is told from the first byte: `[` starts the JSON array form, anything else
-    is server-sent events.
+    is server-sent events. Array elements are read as each one closes, so counts and
+    text grow as they do in the SSE form.
     """
 
     def __init__(self, *, hide_usage_event: bool = False) -> None:
         super().__init__(hide_usage_event=hide_usage_event)
         self._chunks = _ChunkReader(self.reading)
-        self._array: bytearray | None = None
+        self._array: _ArrayElements | None = None
         self._form_known = False
 
     def feed(self, data: bytes) -> bytes:
@@ -198,30 +197,98 @@ class GeminiStreamMeter(SseStreamMeter):
                 return data
             self._form_known = True
             if start[:1] == b"[":
-                self._array = bytearray()
+                self._array = _ArrayElements()
 
         if self._array is None:
             return super().feed(data)
         # The array form is passed on at once; the client's SDK parses it as it grows.
-        self._array += data
+        for element in self._array.feed(data):
+            self._read_element(element)
         return data
+
+    def _read_element(self, element: bytes) -> None:
+        try:
+            self._chunks.read(loads_exact(element))
+        except ValueError as exc:
+            self.reading.error = f"streamed JSON array element did not parse: {exc}"
 
     def finish(self) -> bytes:
         if self._array is None:
             return super().finish()
-
-        try:
-            chunks = orjson.loads(self._array)
-        except orjson.JSONDecodeError as exc:
-            self.reading.error = f"streamed JSON array did not parse: {exc}"
-            return b""
-        for chunk in chunks if isinstance(chunks, list) else [chunks]:
-            self._chunks.read(chunk)
+        if not self._array.closed:
+            self.reading.error = "streamed JSON array ended before its closing bracket"
         return b""
 
     def _on_event(self, name: bytes, data: bytearray) -> bool:
         self._chunks.read(loads_exact(data))
         return False
+
+
+class _ArrayElements:
+    """Splits a streamed JSON array into its top-level elements as each one closes.
+
+    It tracks only nesting and strings (with their escapes), jumping between the bytes
+    that matter, so it never re-reads the part of the array already split off.
+    """
+
+    _SIGNIFICANT = re.compile(rb'["\\{}\[\]]')
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+        self._pos = 0
+        self._depth = 0
+        self._in_string = False
+        self._escape_pending = False
+        self._start: int | None = None
+        self.closed = False
+
+    def feed(self, data: bytes) -> list[bytes]:
+        buf = self._buf
+        buf += data
+        found: list[bytes] = []
+        pos = self._pos
+        if self._escape_pending and pos < len(buf):
+            pos += 1
+            self._escape_pending = False
+        while (match := self._SIGNIFICANT.search(buf, pos)) is not None:
+            at = match.start()
+            pos = self._step(at, buf[at], found)
+        self._compact(max(pos, len(buf)))
+        return found
+
+    def _step(self, at: int, byte: int, found: list[bytes]) -> int:
+        """Act on one significant byte; return where to search next."""
+        if self._in_string:
+            if byte == 0x5C:  # a backslash: the next byte is taken as it is
+                if at + 1 < len(self._buf):
+                    return at + 2
+                self._escape_pending = True
+                return len(self._buf)
+            if byte == 0x22:
+                self._in_string = False
+            return at + 1
+
+        if byte == 0x22:
+            self._in_string = True
+        elif byte in (0x7B, 0x5B):
+            self._depth += 1
+            if self._depth == 2:
+                self._start = at
+        else:
+            self._depth -= 1
+            if self._depth == 1 and self._start is not None:
+                found.append(bytes(self._buf[self._start : at + 1]))
+                self._start = None
+            self.closed = self._depth == 0
+        return at + 1
+
+    def _compact(self, scanned: int) -> None:
+        # Keep only the element still open, if any: what came before is split off.
+        keep = self._start if self._start is not None else scanned
+        del self._buf[:keep]
+        self._pos = scanned - keep
+        if self._start is not None:
+            self._start = 0
 
 
 class GeminiAdapter(WireAdapter):
