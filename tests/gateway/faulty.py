@@ -93,6 +93,18 @@ class FaultyUpstream:
         await _more(send, chunk(model, "", USAGE))
         await send({"type": "http.response.body", "body": b"data: [DONE]\n\n"})
 
+    async def fault_gemini_array_cut(self, send: Send, model: str) -> None:
+        # The array form broken off after one element that carried running counts.
+        first = {
+            "candidates": [{"content": {"parts": [{"text": "Hel"}]}}],
+            "usageMetadata": {"promptTokenCount": 1000, "candidatesTokenCount": 2000},
+            "modelVersion": model,
+        }
+        await _start(send, b"application/json; charset=UTF-8")
+        await _more(send, b"[" + json.dumps(first).encode() + b",")
+        await asyncio.sleep(0.2)
+        raise Aborted
+
     async def fault_gemini_array(self, send: Send, model: str) -> None:
         # streamGenerateContent without alt=sse: one JSON array, sent in pieces.
         parts = [

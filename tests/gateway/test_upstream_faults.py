@@ -251,3 +251,15 @@ def test_control_characters_in_a_model_name_are_400(gw: Gateway) -> None:
 
     assert reply.status_code == 400
     assert gw.events() == []
+
+
+def test_a_gemini_array_cut_off_keeps_the_counts_that_arrived(gw: Gateway) -> None:
+    url = f"{gw.url}/v1beta/models/fault-gemini-array-cut:streamGenerateContent"
+    body = {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}
+
+    with pytest.raises(httpx.RemoteProtocolError):
+        httpx.post(url, json=body, headers={"x-goog-api-key": gw.key})
+
+    event = only_event(gw)
+    assert (event.status, event.estimated) == ("upstream_error", True)
+    assert (event.usage.input_tokens, event.usage.output_tokens) == (1000, 2000)
