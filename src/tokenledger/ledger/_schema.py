@@ -57,7 +57,24 @@ class ApiKeyRow(Base):
     __table_args__ = (UniqueConstraint("key_hash", name="uq_api_keys_key_hash"),)
 
 
-class UsageEventRow(Base):
+class TokenCounts:
+    """Every canonical count of `Usage` plus its total, for the tables that keep them
+    (64-bit: PostgreSQL's INTEGER stops at 2**31 - 1)."""
+
+    input_tokens: Mapped[int] = mapped_column(BigInteger)
+    output_tokens: Mapped[int] = mapped_column(BigInteger)
+    cache_read_tokens: Mapped[int] = mapped_column(BigInteger)
+    cache_write_tokens: Mapped[int] = mapped_column(BigInteger)
+    cache_write_1h_tokens: Mapped[int] = mapped_column(BigInteger)
+    reasoning_tokens: Mapped[int] = mapped_column(BigInteger)
+    input_audio_tokens: Mapped[int] = mapped_column(BigInteger)
+    cache_audio_read_tokens: Mapped[int] = mapped_column(BigInteger)
+    output_audio_tokens: Mapped[int] = mapped_column(BigInteger)
+    web_searches: Mapped[int] = mapped_column(BigInteger)
+    total_tokens: Mapped[int] = mapped_column(BigInteger)
+
+
+class UsageEventRow(TokenCounts, Base):
     """One metered request. Columns follow `UsageEvent`; `day` and `total_tokens` are
     derived at write time so reports can group and sum without per-engine SQL.
 
@@ -79,18 +96,6 @@ class UsageEventRow(Base):
     api: Mapped[str] = mapped_column(String(64))
     model_requested: Mapped[str | None] = mapped_column(String(200), nullable=True)
     model: Mapped[str | None] = mapped_column(String(200), nullable=True)
-
-    input_tokens: Mapped[int] = mapped_column(BigInteger)
-    output_tokens: Mapped[int] = mapped_column(BigInteger)
-    cache_read_tokens: Mapped[int] = mapped_column(BigInteger)
-    cache_write_tokens: Mapped[int] = mapped_column(BigInteger)
-    cache_write_1h_tokens: Mapped[int] = mapped_column(BigInteger)
-    reasoning_tokens: Mapped[int] = mapped_column(BigInteger)
-    input_audio_tokens: Mapped[int] = mapped_column(BigInteger)
-    cache_audio_read_tokens: Mapped[int] = mapped_column(BigInteger)
-    output_audio_tokens: Mapped[int] = mapped_column(BigInteger)
-    web_searches: Mapped[int] = mapped_column(BigInteger)
-    total_tokens: Mapped[int] = mapped_column(BigInteger)
 
     # NULL when no price was known: unknown is never zero.
     cost_usd: Mapped[Decimal | None] = mapped_column(ExactDecimal(), nullable=True)
@@ -126,7 +131,7 @@ class ChatRow(Base):
     __table_args__ = (Index("ix_chats_user_name_created_at", "user_name", "created_at"),)
 
 
-class MessageRow(Base):
+class MessageRow(TokenCounts, Base):
     """One message of a chat, in order of `id`. A reply carries the counts and cost of
     the request that produced it and links to that request's usage event; a user's
     message carries zeros and no event. Archived messages are kept but not sent."""
@@ -142,17 +147,6 @@ class MessageRow(Base):
     # stays free of constraints from the tables that point into it.
     event_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
 
-    input_tokens: Mapped[int] = mapped_column(BigInteger)
-    output_tokens: Mapped[int] = mapped_column(BigInteger)
-    cache_read_tokens: Mapped[int] = mapped_column(BigInteger)
-    cache_write_tokens: Mapped[int] = mapped_column(BigInteger)
-    cache_write_1h_tokens: Mapped[int] = mapped_column(BigInteger)
-    reasoning_tokens: Mapped[int] = mapped_column(BigInteger)
-    input_audio_tokens: Mapped[int] = mapped_column(BigInteger)
-    cache_audio_read_tokens: Mapped[int] = mapped_column(BigInteger)
-    output_audio_tokens: Mapped[int] = mapped_column(BigInteger)
-    web_searches: Mapped[int] = mapped_column(BigInteger)
-    total_tokens: Mapped[int] = mapped_column(BigInteger)
     cost_usd: Mapped[Decimal | None] = mapped_column(ExactDecimal(), nullable=True)
     estimated: Mapped[bool] = mapped_column(Boolean)
     archived: Mapped[bool] = mapped_column(Boolean)
